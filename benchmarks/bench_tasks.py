@@ -1,0 +1,63 @@
+"""Task-batch generation speed: jitted JAX (molap) vs neurogym's Dataset, if neurogym is installed.
+
+Usage: python benchmarks/bench_tasks.py [--trials 200] [--repeats 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import jax
+
+from molap import TASK_NAMES, sample, sample_corpus
+
+
+def bench(fn, repeats: int) -> float:
+    fn(0)  # compile
+    t = time.perf_counter()
+    for i in range(repeats):
+        jax.block_until_ready(fn(i + 1))
+    return (time.perf_counter() - t) / repeats
+
+
+def neurogym_time(trials: int, repeats: int) -> float | None:
+    try:
+        import neurogym as ngym
+    except ImportError:
+        return None
+    env = "DelayMatchSample-v0" if "DelayMatchSample-v0" in ngym.all_envs() else ngym.all_envs()[0]
+    ds = ngym.Dataset(env, batch_size=trials, seq_len=110, env_kwargs={"dt": 10})
+    ds()
+    t = time.perf_counter()
+    for _ in range(max(3, repeats // 10)):
+        ds()
+    return (time.perf_counter() - t) / max(3, repeats // 10)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--trials", type=int, default=200)
+    p.add_argument("--repeats", type=int, default=50)
+    a = p.parse_args()
+    rows = {}
+    for name in TASK_NAMES:
+        fn = jax.jit(lambda i, n=name: sample(n, jax.random.key(i), a.trials).inputs)
+        rows[name] = bench(fn, a.repeats)
+    corpus = jax.jit(lambda i: sample_corpus(None, jax.random.key(i), a.trials))
+    rows["corpus (all nine)"] = bench(corpus, a.repeats)
+    ng = neurogym_time(a.trials, a.repeats)
+    print(f"device: {jax.devices()[0]}, {a.trials} trials per batch")
+    for k, v in rows.items():
+        print(f"{k:20s} {v * 1e3:8.3f} ms/batch {v / a.trials * 1e6:8.2f} us/trial")
+    if ng is None:
+        print("neurogym: not installed (pip install neurogym to compare)")
+    else:
+        worst = max(v for k, v in rows.items() if k in TASK_NAMES)
+        print(f"neurogym Dataset     {ng * 1e3:8.3f} ms/batch  -> molap is {ng / worst:.0f}x faster (slowest task)")
+    print(json.dumps({k: v * 1e3 for k, v in rows.items()} | {"neurogym_ms": None if ng is None else ng * 1e3}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# One entry point that sets everything up on a machine with only Python 3.11:
+#   ./dev.sh book   build the book into book/_build/html (the main job)
+#   ./dev.sh test   unit tests, notebook validation (nbval) and a strict book build
+#   ./dev.sh lab    JupyterLab with jupytext: open book/*.md as notebooks
+# The first run creates .tools/ (uv) and .venv/ (the locked environment); later runs reuse them.
+set -euo pipefail
+cd "$(dirname "$0")"
+UV_VERSION=0.13.8
+PY=${PYTHON:-$(command -v python3.11 || command -v python3)}
+export UV_PYTHON_DOWNLOADS=never UV_PYTHON="$PY"
+if [ ! -x .tools/bin/uv ]; then
+  "$PY" -m venv .tools
+  .tools/bin/python -m pip install -q --disable-pip-version-check "uv==$UV_VERSION"
+fi
+.tools/bin/uv sync --locked --all-extras --quiet
+RUN=".tools/bin/uv run --locked --all-extras --no-sync"
+
+case "${1:-}" in
+  book)
+    $RUN jupyter-book build -W --keep-going book/
+    echo "book: file://$PWD/book/_build/html/index.html"
+    ;;
+  test)
+    $RUN pytest tests
+    $RUN pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=3000 -p no:cacheprovider book/
+    rm -rf book/_build
+    $RUN jupyter-book build -W --keep-going book/
+    ;;
+  lab)
+    $RUN jupyter lab --notebook-dir=book
+    ;;
+  *)
+    echo "usage: ./dev.sh book|test|lab" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,104 @@
+"""The ``molap`` command line: a thin layer over the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import MolapError
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
+
+def _print_table(rows: list[dict], columns: list[str]) -> None:
+    widths = {c: max(len(c), *(len(_fmt(r[c])) for r in rows)) for c in columns}
+    print("  ".join(c.ljust(widths[c]) for c in columns))
+    for r in rows:
+        print("  ".join(_fmt(r[c]).ljust(widths[c]) for c in columns))
+
+
+def _fmt(v) -> str:
+    return f"{v:.2f}" if isinstance(v, float) else str(v)
+
+
+def cmd_tasks(args) -> None:
+    from .tasks import task_table
+
+    rows = task_table()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        _print_table(rows, ["label", "name", "n_in", "n_out", "n_steps", "description"])
+
+
+def cmd_sample(args) -> None:
+    import jax
+    import numpy as np
+
+    from .tasks import sample
+
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise MolapError(f"output directory {str(out.parent)!r} does not exist")
+    batch = sample(args.task, jax.random.key(args.seed), args.trials)
+    np.savez(
+        out,
+        inputs=np.asarray(batch.inputs, np.float32),
+        targets=np.asarray(batch.targets, np.float32),
+        theta1=np.asarray(batch.theta1),
+        theta2=np.asarray(batch.theta2),
+    )
+    print(f"wrote {out}: inputs {batch.inputs.shape}, targets {batch.targets.shape}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="molap", description="Modular Latent Primitives (MoLaP) in JAX/Flax.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("tasks", help="list the nine tasks")
+    s.add_argument("--json", action="store_true", help="print JSON")
+    s.set_defaults(func=cmd_tasks)
+
+    s = sub.add_parser("sample", help="draw a batch of one task and save it as .npz")
+    s.add_argument("task")
+    s.add_argument("--trials", type=_positive_int, default=200)
+    s.add_argument("--seed", type=_int, default=0)
+    s.add_argument("--out", required=True, help="output .npz file")
+    s.set_defaults(func=cmd_sample)
+
+    from . import cli_science
+
+    cli_science.add_commands(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except MolapError as e:
+        print(f"molap: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

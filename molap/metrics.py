@@ -1,0 +1,101 @@
+"""The decision metric ("% decisions correct", reference spec section 6) and its baselines.
+
+For every trial b and output unit j, m_bj and m*_bj are the means of the output and of the target
+over the last 30 steps. Scores, all in percent and vectorised over trials:
+
+- ``paper``: the paper's rule, |m - m*| <= 0.1 for every unit, averaged over units (fixation
+  included) and trials. The primary score.
+- ``code``: the authors' code's relative rule, (1 - th)|m*| <= m < (1 + th)|m*|, th = 0.15 for
+  fixation and 0.10 for the other units.
+- ``decision``: the paper's rule on the decision units alone (fixation excluded).
+- ``trivial``: the paper's rule for the trivial policy (perfect fixation plus the best constant
+  decision output, the constant chosen on the same trials): what "> 70%" is worth without any
+  stimulus information.
+- ``trivial_decision``: the trivial policy's decision-unit score.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from .errors import MolapError
+
+WINDOW = 30  #: steps averaged at the end of a trial
+TOLERANCE = 0.1  #: the paper's absolute tolerance, in scaled [0, 1] units
+CODE_TOLERANCE = (0.15, 0.10)  #: the code's relative tolerance: fixation unit, other units
+
+
+class Scores(NamedTuple):
+    """Task scores in percent (see the module docstring)."""
+
+    paper: float
+    code: float
+    decision: float
+    trivial: float
+    trivial_decision: float
+
+
+def _check(outputs, targets) -> tuple[jax.Array, jax.Array]:
+    outputs, targets = jnp.asarray(outputs), jnp.asarray(targets)
+    if outputs.ndim != 3 or outputs.shape != targets.shape:
+        raise MolapError(
+            f"outputs and targets must both have shape (trials, steps, units); "
+            f"got {tuple(outputs.shape)} and {tuple(targets.shape)}"
+        )
+    if outputs.shape[1] < WINDOW:
+        raise MolapError(f"trials must have at least {WINDOW} steps, got {outputs.shape[1]}")
+    if outputs.shape[2] < 2:
+        raise MolapError(f"need a fixation unit and at least one decision unit, got {outputs.shape[2]} units")
+    return outputs, targets
+
+
+def window_means(a: jax.Array) -> jax.Array:
+    """(B, T, n) -> (B, n): means over the last 30 steps."""
+    return a[:, -WINDOW:, :].mean(1)
+
+
+@jax.jit
+def correct_paper(outputs: jax.Array, targets: jax.Array) -> jax.Array:
+    """(B, T, n) x 2 -> (B, n) bool: |m - m*| <= 0.1 (a hair of float32 slack)."""
+    return jnp.abs(window_means(outputs) - window_means(targets)) <= TOLERANCE + 1e-6
+
+
+@jax.jit
+def correct_code(outputs: jax.Array, targets: jax.Array) -> jax.Array:
+    """(B, T, n) x 2 -> (B, n) bool: the code's relative rule."""
+    m, ms = window_means(outputs), window_means(targets)
+    th = jnp.full(m.shape[-1], CODE_TOLERANCE[1]).at[0].set(CODE_TOLERANCE[0])
+    return ((1 - th) * jnp.abs(ms) <= m) & (m < (1 + th) * jnp.abs(ms))
+
+
+@jax.jit
+def _best_constant(ms: jax.Array) -> jax.Array:
+    """(B, n) target means -> (n,) fraction of trials the best constant output gets right."""
+    grid = jnp.linspace(0.0, 1.0, 1001)
+    hit = jnp.abs(grid[:, None, None] - ms[None]) <= TOLERANCE + 1e-6  # (G, B, n)
+    return hit.mean(1).max(0)
+
+
+def score(outputs, targets) -> Scores:
+    """All five scores of one task's outputs (B, T, n_out) against its targets (same shape)."""
+    outputs, targets = _check(outputs, targets)
+    paper = correct_paper(outputs, targets)
+    code = correct_code(outputs, targets)
+    trivial = _best_constant(window_means(targets))
+    trivial = trivial.at[0].set(1.0)  # perfect fixation
+    return Scores(
+        paper=float(100 * paper.mean()),
+        code=float(100 * code.mean()),
+        decision=float(100 * paper[:, 1:].mean()),
+        trivial=float(100 * trivial.mean()),
+        trivial_decision=float(100 * trivial[1:].mean()),
+    )
+
+
+def accuracy(outputs, targets) -> float:
+    """The paper's score in percent (the primary metric)."""
+    outputs, targets = _check(outputs, targets)
+    return float(100 * correct_paper(outputs, targets).mean())

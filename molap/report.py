@@ -1,0 +1,30 @@
+"""Small helpers that turn results into Markdown tables for the book and the CLI."""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+
+def fmt(v, digits: int = 1) -> str:
+    """A cell: floats with ``digits`` decimals, everything else as str."""
+    if isinstance(v, float):
+        return f"{v:.{digits}f}"
+    return str(v)
+
+
+def markdown_table(rows: Sequence[Mapping], columns: Sequence[str] | None = None,
+                   headers: Sequence[str] | None = None, digits: int = 1) -> str:
+    """Rows of dicts as a Markdown table (columns default to the first row's keys)."""
+    columns = list(columns or rows[0].keys())
+    headers = list(headers or columns)
+    out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(columns)]
+    out += ["| " + " | ".join(fmt(r[c], digits) for c in columns) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def show_table(rows: Sequence[Mapping], columns: Sequence[str] | None = None,
+               headers: Sequence[str] | None = None, digits: int = 1):
+    """Display a Markdown table in a notebook."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(markdown_table(rows, columns, headers, digits)))

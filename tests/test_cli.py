@@ -1,0 +1,42 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from molap.cli import main
+
+
+def test_tasks_json(capsys):
+    assert main(["tasks", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in rows][:2] == ["delay_pro", "delay_anti"]
+    assert [(r["n_in"], r["n_out"]) for r in rows] == [(3, 3)] * 4 + [(2, 2)] * 2 + [(3, 2)] * 3
+    assert {r["n_steps"] for r in rows} == {110}
+
+
+def test_sample_writes_npz(tmp_path, capsys):
+    out = tmp_path / "b.npz"
+    assert main(["sample", "multi_mem", "--trials", "7", "--seed", "3", "--out", str(out)]) == 0
+    d = np.load(out)
+    assert d["inputs"].shape == (7, 110, 3) and d["inputs"].dtype == np.float32
+    assert d["targets"].shape == (7, 110, 2) and d["targets"].dtype == np.float32
+    main(["sample", "multi_mem", "--trials", "7", "--seed", "3", "--out", str(tmp_path / "c.npz")])
+    np.testing.assert_array_equal(d["inputs"], np.load(tmp_path / "c.npz")["inputs"])
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["sample", "nope", "--out", "x.npz"], "unknown task 'nope'"),
+        (["sample", "mem_pro", "--trials", "0", "--out", "x.npz"], "expected a positive integer, got '0'"),
+        (["sample", "mem_pro", "--trials", "2.5", "--out", "x.npz"], "expected a positive integer, got '2.5'"),
+        (["sample", "mem_pro", "--out", "/no/such/dir/x.npz"], "output directory '/no/such/dir' does not exist"),
+    ],
+)
+def test_bad_input_is_a_clear_error(argv, message, tmp_path):
+    r = subprocess.run([sys.executable, "-m", "molap", *argv], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode != 0
+    assert message in r.stderr
+    assert "Traceback" not in r.stderr
