@@ -23,17 +23,41 @@ def bench(fn, repeats: int) -> float:
 
 
 def neurogym_time(trials: int, repeats: int) -> float | None:
+    """Seconds per batch of `trials` 110-step trials from neurogym's Dataset, after a warm-up.
+
+    DelayMatchSample-v0 (fixation input + 2 stimulus channels, two noisy pulses separated by a delay,
+    then a response epoch) is the neurogym task closest to this corpus. At dt=10 ms its epochs are
+    set to molap's timeline: fixation [0, 35), sample [35, 45), delay [45, 65), test [65, 75),
+    decision [75, 110), so one trial is exactly 110 steps (molap's two-pulse tasks: pulses at
+    [35, 45) and [65, 75), 110 steps). cache_len=109 rounds up to a 110-step cache: each call then
+    generates exactly one new trial per batch element; the default cache regenerates two per call.
+    """
     try:
         import neurogym as ngym
+        from neurogym.envs.registration import all_envs
     except ImportError:
         return None
-    env = "DelayMatchSample-v0" if "DelayMatchSample-v0" in ngym.all_envs() else ngym.all_envs()[0]
-    ds = ngym.Dataset(env, batch_size=trials, seq_len=110, env_kwargs={"dt": 10})
-    ds()
-    t = time.perf_counter()
-    for _ in range(max(3, repeats // 10)):
-        ds()
-    return (time.perf_counter() - t) / max(3, repeats // 10)
+    import warnings
+
+    env = "DelayMatchSample-v0"
+    if env not in all_envs():
+        return None
+    timing = {"fixation": 350, "sample": 100, "delay": 200, "test": 100, "decision": 350}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # gymnasium deprecation chatter about wrapper attributes
+        ds = ngym.Dataset(
+            env,
+            env_kwargs={"dt": 10, "timing": timing},
+            batch_size=trials,
+            seq_len=110,
+            cache_len=109,
+        )
+        inputs, _ = ds()  # warm-up
+        assert inputs.shape[:2] == (110, trials), inputs.shape
+        t = time.perf_counter()
+        for _ in range(repeats):
+            ds()
+        return (time.perf_counter() - t) / repeats
 
 
 def main() -> None:

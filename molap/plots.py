@@ -94,3 +94,95 @@ def bar_scores(rows: Sequence[Mapping], keys: Sequence[str], labels: Sequence[st
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=7, ncol=min(m, 5), loc="lower left")
     return ax
+
+
+def plot_components(u, v, trials: Sequence[int] = (0, 1, 2, 3), title: str = "", names=("u", "v")):
+    """Components over a trial: one column per component, input side (solid) and target side
+    (dashed); u, v: (B, 110, r)."""
+    u, v = np.asarray(u), np.asarray(v)
+    r = u.shape[-1]
+    fig, axes = plt.subplots(1, r, figsize=(4.2 * r, 2.8), squeeze=False)
+    for k in range(r):
+        ax = axes[0, k]
+        shade_epochs(ax)
+        for i, tr in enumerate(trials):
+            ax.plot(u[tr, :, k], color=f"C{i}", lw=1, label=f"{names[0]}{k + 1}, trial {tr}")
+            ax.plot(v[tr, :, k], "--", color=f"C{i}", lw=1.4, label=f"{names[1]}{k + 1}, trial {tr}")
+        ax.set_title(f"component {k + 1}", fontsize=9)
+        ax.set_xlabel("time step")
+        ax.set_ylim(-0.1, 1.1)
+    axes[0, 0].legend(fontsize=6, ncol=2)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_weights(wx, wy, x_names: Sequence[str], y_names: Sequence[str], title: str = ""):
+    """Bar plots of each component's weights on the input and target columns."""
+    wx, wy = np.asarray(wx), np.asarray(wy)
+    r = wx.shape[1]
+    fig, axes = plt.subplots(r, 2, figsize=(12, 1.9 * r), squeeze=False)
+    for k in range(r):
+        for col, (w, names) in enumerate(((wx, x_names), (wy, y_names))):
+            ax = axes[k, col]
+            ax.bar(np.arange(len(names)), w[: len(names), k], color=["C0" if "fix" in n else "C1" for n in names])
+            ax.axhline(0, color="k", lw=0.5)
+            ax.set_xticks(np.arange(len(names)), names if k == r - 1 else [], rotation=90, fontsize=6)
+            ax.set_ylabel(f"comp. {k + 1}", fontsize=8)
+    axes[0, 0].set_title("input-side weights (blue: fixation columns)", fontsize=9)
+    axes[0, 1].set_title("target-side weights", fontsize=9)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_matrix_change(before, after, layout, title: str = ""):
+    """W_rec before and after pre-training and their difference, module borders drawn."""
+    before, after = np.asarray(before), np.asarray(after)
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
+    lim = np.abs(before).max()
+    diff = after - before
+    for ax, m, t, l in zip(axes, (before, after, diff), ("before", "after", "after - before"),
+                           (lim, lim, max(np.abs(diff).max(), 1e-12))):
+        im = ax.imshow(m, cmap="RdBu_r", vmin=-l, vmax=l)
+        for k in range(1, layout.n_modules):
+            ax.axhline(k * layout.module_size - 0.5, color="k", lw=0.8)
+            ax.axvline(k * layout.module_size - 0.5, color="k", lw=0.8)
+        ax.set_title(t, fontsize=9)
+        ax.set_xlabel("to unit")
+        fig.colorbar(im, ax=ax, shrink=0.7)
+    axes[0].set_ylabel("from unit")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_activity(states, trial: int = 0, layout=None, ax=None, title: str = ""):
+    """Unit activity (units x time) of one trial; states (B, T, N)."""
+    s = np.asarray(states)[trial].T
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3))
+    im = ax.imshow(s, aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
+    if layout is not None:
+        for k in range(1, layout.n_modules):
+            ax.axhline(k * layout.module_size - 0.5, color="k", lw=0.8)
+    ax.set_xlabel("time step")
+    ax.set_ylabel("unit")
+    ax.set_title(title, fontsize=9)
+    plt.colorbar(im, ax=ax, shrink=0.8)
+    return ax
+
+
+def plot_curves(steps, curve, names: Sequence[str], field: int = 2, ax=None, title: str = "", **kw):
+    """Validation score after each block, one line per task; curve (n_blocks, n_tasks, 5)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.2))
+    curve = np.asarray(curve)
+    for i, n in enumerate(names):
+        ax.plot(steps, curve[:, i, field], marker="o", ms=3, label=f"{PAPER_LABELS.get(n, n)}", **kw)
+    ax.set_xlabel("training step")
+    ax.set_ylabel(("paper's score", "code's score", "decision units", "trivial", "trivial dec.")[field] + " (%)")
+    ax.set_ylim(0, 102)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, ncol=3)
+    return ax

@@ -1,0 +1,164 @@
+"""The modular RNN (spec section 3): h_t = tanh(x_t W_in + h_{t-1} W_rec + b), y_t = h_t W_out + b_out.
+
+N units split into contiguous modules (2 x 50 by default); every unit belongs to a module, and the
+off-diagonal (inter-module) blocks of W_rec are random and frozen. No leak, no recurrent noise,
+h0 = 0. Parameters are a named tuple (:class:`RNNParams`); what is trainable is data, a tuple of
+the same shape holding 0/1 masks (:func:`trainable`), never a code path. :class:`ModularRNN` wraps
+both as a Flax ``nnx.Module`` for users; the training loops work on the named tuples.
+
+Storage is row-vector convention: W_in (n_in, N), W_rec (N, N) with W_rec[i, j] the weight from
+unit i to unit j, W_out (N, n_out).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from .errors import MolapError
+
+
+@dataclass(frozen=True)
+class Layout:
+    """N units in ``n_modules`` equal contiguous modules."""
+
+    n_units: int = 100
+    n_modules: int = 2
+
+    def __post_init__(self):
+        for name in ("n_units", "n_modules"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
+                raise MolapError(f"{name} must be a positive integer, got {v!r}")
+        if self.n_units % self.n_modules:
+            raise MolapError(
+                f"{self.n_modules} modules do not divide {self.n_units} units; expected a unit count "
+                f"that is a multiple of the module count"
+            )
+
+    @property
+    def module_size(self) -> int:
+        return self.n_units // self.n_modules
+
+    def units(self, k: int) -> slice:
+        """The units of module k (0-based)."""
+        if not 0 <= k < self.n_modules:
+            raise MolapError(f"module index {k!r} does not exist; expected 0..{self.n_modules - 1}")
+        return slice(k * self.module_size, (k + 1) * self.module_size)
+
+    def block(self, k: int, l: int | None = None) -> np.ndarray:
+        """(N, N) 0/1 mask of the W_rec block from module k to module l (default l = k)."""
+        m = np.zeros((self.n_units, self.n_units), np.float32)
+        m[self.units(k), self.units(k if l is None else l)] = 1
+        return m
+
+    def intra(self) -> np.ndarray:
+        """(N, N) mask of all intra-module blocks."""
+        return sum(self.block(k) for k in range(self.n_modules))
+
+    def inter(self) -> np.ndarray:
+        """(N, N) mask of all inter-module blocks."""
+        return 1 - self.intra()
+
+
+class RNNParams(NamedTuple):
+    """w_in (n_in, N), w_rec (N, N), b (N,), w_out (N, n_out), b_out (n_out,), h0 (N,).
+
+    Leading batch axes (heads, seeds) are allowed on every field.
+    """
+
+    w_in: jax.Array
+    w_rec: jax.Array
+    b: jax.Array
+    w_out: jax.Array
+    b_out: jax.Array
+    h0: jax.Array
+
+
+def init(key: jax.Array, n_in: int, n_out: int, layout: Layout = Layout(), g: float = 1.5) -> RNNParams:
+    """Random parameters: W_rec, b ~ N(0, g^2/N); W_in ~ N(0, 1/n_in); W_out ~ N(0, 1/N); h0 = 0."""
+    n = layout.n_units
+    k_in, k_rec, k_b, k_out = jax.random.split(key, 4)
+    return RNNParams(
+        w_in=jax.random.normal(k_in, (n_in, n)) / np.sqrt(n_in),
+        w_rec=jax.random.normal(k_rec, (n, n)) * g / np.sqrt(n),
+        b=jax.random.normal(k_b, (n,)) * g / np.sqrt(n),
+        w_out=jax.random.normal(k_out, (n, n_out)) / np.sqrt(n),
+        b_out=jnp.zeros((n_out,)),
+        h0=jnp.zeros((n,)),
+    )
+
+
+def trainable(params: RNNParams, **masks) -> RNNParams:
+    """A mask tuple shaped like ``params``: 0 everywhere except the named fields.
+
+    Each keyword is a field name with True (all entries), False, or an array mask.
+    """
+    out = {}
+    for name, p in params._asdict().items():
+        m = masks.pop(name, False)
+        out[name] = jnp.broadcast_to(jnp.asarray(m, jnp.float32), p.shape)
+    if masks:
+        raise MolapError(f"unknown parameter names {sorted(masks)}; expected {RNNParams._fields}")
+    return RNNParams(**out)
+
+
+def run(params: RNNParams, inputs: jax.Array, *, unroll: int = 1, silence: jax.Array | None = None):
+    """Run the network over time.
+
+    inputs: (B, T, n_in). silence: optional (N,) 0/1 mask of units clamped to zero. Returns
+    (outputs (B, T, n_out), states (B, T, N)).
+    """
+    if inputs.ndim != 3 or inputs.shape[-1] != params.w_in.shape[0]:
+        raise MolapError(
+            f"inputs must have shape (trials, steps, {params.w_in.shape[0]}), got {tuple(inputs.shape)}"
+        )
+    drive = inputs @ params.w_in + params.b  # (B, T, N): the input projection, hoisted out of the loop
+    keep = 1.0 if silence is None else 1.0 - silence
+
+    def step(h, d):
+        h = jnp.tanh(d + h @ params.w_rec) * keep
+        return h, h
+
+    h0 = jnp.broadcast_to(params.h0 * keep, drive.shape[:1] + drive.shape[-1:])
+    _, hs = jax.lax.scan(step, h0, jnp.swapaxes(drive, 0, 1), unroll=unroll)
+    hs = jnp.swapaxes(hs, 0, 1)
+    return hs @ params.w_out + params.b_out, hs
+
+
+class Trainable(nnx.Variable):
+    """A 0/1 mask of which entries of a parameter are trainable (not a parameter itself)."""
+
+
+class ModularRNN(nnx.Module):
+    """A modular RNN as a Flax nnx module: parameters plus per-entry trainable masks."""
+
+    def __init__(self, n_in: int, n_out: int, layout: Layout = Layout(), g: float = 1.5, *,
+                 rngs: nnx.Rngs | None = None, params: RNNParams | None = None,
+                 mask: RNNParams | None = None):
+        self.layout = layout
+        if params is None:
+            rngs = rngs or nnx.Rngs(0)
+            params = init(rngs.params(), n_in, n_out, layout, g)
+        if mask is None:  # default: the MoLaP task head (input and readout weights)
+            mask = trainable(params, w_in=True, w_out=True, b_out=True)
+        for name in RNNParams._fields:
+            setattr(self, name, nnx.Param(jnp.asarray(getattr(params, name))))
+            setattr(self, f"{name}_trainable", Trainable(jnp.asarray(getattr(mask, name))))
+
+    @property
+    def params(self) -> RNNParams:
+        return RNNParams(*(getattr(self, n)[...] for n in RNNParams._fields))
+
+    @property
+    def mask(self) -> RNNParams:
+        return RNNParams(*(getattr(self, f"{n}_trainable")[...] for n in RNNParams._fields))
+
+    def __call__(self, inputs: jax.Array) -> jax.Array:
+        """inputs (B, T, n_in) -> outputs (B, T, n_out)."""
+        return run(self.params, inputs)[0]

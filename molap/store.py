@@ -1,0 +1,175 @@
+"""Saving results and networks to disk, and the on-disk cache keyed by configuration.
+
+File format (one ``.npz`` per object): every array of a nested dict of arrays, named tuples,
+numbers and lists is stored under its path joined by ``/`` (``heads/w_in``); the entry ``__meta__``
+holds JSON with the configuration, the provenance (package version, git commit, device, wall
+time) and the structure needed to rebuild named tuples. :func:`save` / :func:`load` round-trip
+exactly (float32 arrays bit for bit).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import tempfile
+import time
+import warnings
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import jax
+import numpy as np
+
+from .errors import MolapError
+
+_NAMEDTUPLES: dict[str, type] = {}
+
+
+def register(cls: type) -> type:
+    """Allow a NamedTuple class to be rebuilt on load."""
+    _NAMEDTUPLES[cls.__name__] = cls
+    return cls
+
+
+def _flatten(obj, prefix: str, arrays: dict, spec: dict):
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):
+        register(type(obj))
+        spec[prefix] = {"namedtuple": type(obj).__name__, "fields": list(obj._fields)}
+        for f in obj._fields:
+            _flatten(getattr(obj, f), f"{prefix}/{f}", arrays, spec)
+    elif isinstance(obj, dict):
+        spec[prefix] = {"dict": list(obj)}
+        for k, v in obj.items():
+            if "/" in str(k):
+                raise MolapError(f"result keys may not contain '/', got {k!r}")
+            _flatten(v, f"{prefix}/{k}", arrays, spec)
+    elif isinstance(obj, (list, tuple)) and not all(isinstance(v, (int, float, str, bool)) for v in obj):
+        spec[prefix] = {"list": len(obj)}
+        for i, v in enumerate(obj):
+            _flatten(v, f"{prefix}/{i}", arrays, spec)
+    elif isinstance(obj, (jax.Array, np.ndarray)):
+        arrays[prefix] = np.asarray(obj)
+        spec[prefix] = {"array": True}
+    else:
+        json.dumps(obj)  # raises for anything we cannot store
+        spec[prefix] = {"value": obj}
+
+
+def _unflatten(prefix: str, data, spec: dict):
+    s = spec[prefix]
+    if "namedtuple" in s:
+        cls = _NAMEDTUPLES.get(s["namedtuple"])
+        vals = {f: _unflatten(f"{prefix}/{f}", data, spec) for f in s["fields"]}
+        return cls(**vals) if cls is not None else vals
+    if "dict" in s:
+        return {k: _unflatten(f"{prefix}/{k}", data, spec) for k in s["dict"]}
+    if "list" in s:
+        return [_unflatten(f"{prefix}/{i}", data, spec) for i in range(s["list"])]
+    if "array" in s:
+        return data[prefix]
+    return s["value"]
+
+
+def provenance(wall_s: float | None = None) -> dict:
+    """Package version, git commit, device and wall time of a computation."""
+    from . import __version__
+
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                                cwd=Path(__file__).parent, timeout=5).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        commit = None
+    return {"version": __version__, "commit": commit, "device": str(jax.devices()[0].device_kind),
+            "wall_s": wall_s, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+
+
+def save(path: str | os.PathLike, obj: Any, **meta) -> Path:
+    """Write ``obj`` (nested dicts, lists, named tuples, arrays, numbers) atomically to ``path``."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise MolapError(f"directory {str(path.parent)!r} does not exist")
+    arrays, spec = {}, {}
+    _flatten(obj, "root", arrays, spec)
+    meta_json = json.dumps({"spec": spec, "meta": meta}, default=str)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npz")
+    os.close(fd)
+    try:
+        np.savez(tmp, __meta__=np.array(meta_json), **arrays)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def load(path: str | os.PathLike, *, with_meta: bool = False):
+    """Read what :func:`save` wrote; raises MolapError for a missing or corrupt file."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            data = {k: z[k] for k in z.files}
+        head = json.loads(str(data.pop("__meta__")))
+        obj = _unflatten("root", data, head["spec"])
+    except FileNotFoundError:
+        raise MolapError(f"no saved result at {str(path)!r}") from None
+    except Exception as e:  # zip, JSON or structure errors
+        raise MolapError(f"corrupt result file {str(path)!r}: {e}") from None
+    return (obj, head["meta"]) if with_meta else obj
+
+
+# --------------------------------------------------------------------------------------------
+# Cache
+# --------------------------------------------------------------------------------------------
+
+
+def cache_dir() -> Path:
+    """``$MOLAP_CACHE``, else ``.molap_cache`` at the repository root (or ~/.cache/molap)."""
+    env = os.environ.get("MOLAP_CACHE")
+    if env:
+        d = Path(env)
+    else:
+        root = Path(__file__).resolve().parents[1]
+        d = root / ".molap_cache" if (root / "pyproject.toml").exists() else Path.home() / ".cache" / "molap"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _plain(config) -> Any:
+    if is_dataclass(config):
+        return {"__type__": type(config).__name__, **{k: _plain(v) for k, v in asdict(config).items()}}
+    if isinstance(config, dict):
+        return {str(k): _plain(v) for k, v in config.items()}
+    if isinstance(config, (list, tuple)):
+        return [_plain(v) for v in config]
+    return config
+
+
+SCHEMA = 1
+"""Bumped whenever a change to the code changes cached results, so old entries become stale."""
+
+
+def config_key(kind: str, config) -> str:
+    """A stable hash of a configuration (dataclasses, dicts, lists, numbers, strings)."""
+    text = json.dumps({"kind": kind, "schema": SCHEMA, "config": _plain(config)}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def cached(kind: str, config, compute: Callable[[], Any], *, refresh: bool = False):
+    """``compute()``'s result for this configuration, from the cache when present and valid."""
+    key = config_key(kind, config)
+    path = cache_dir() / f"{kind}-{key}.npz"
+    if path.exists() and not refresh:
+        try:
+            obj, meta = load(path, with_meta=True)
+            if meta.get("key") == key:
+                return obj
+            warnings.warn(f"stale cache entry {path.name} (configuration changed); recomputing")
+        except MolapError as e:
+            warnings.warn(f"{e}; recomputing")
+    t = time.perf_counter()
+    obj = compute()
+    save(path, obj, key=key, kind=kind, config=_plain(config), provenance=provenance(time.perf_counter() - t))
+    return obj

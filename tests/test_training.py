@@ -1,0 +1,133 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from molap import MolapError, network, store
+from molap.network import Layout
+from molap.primitives import PrimitivesConfig, fit as fit_primitives
+from molap.tasks import get_tasks
+from molap.training import (
+    HeadConfig,
+    PretrainConfig,
+    Schedule,
+    Trainer,
+    evaluate_heads,
+    fit,
+    head_masks,
+    pretrain,
+    train_heads,
+)
+
+LAY = Layout(20, 2)
+
+
+@pytest.fixture(scope="module")
+def pre():
+    prim = fit_primitives(PrimitivesConfig("cca", 2, 50, 0))
+    init = network.init(jax.random.key(0), 1, 1, LAY)
+    cfg = PretrainConfig(batch=16, schedule=Schedule(3e-3, 2, 20, 3.0))
+    return init, pretrain(prim, None, init, LAY, cfg, key=jax.random.key(1), n_test=32, progress=False)
+
+
+def test_pretraining_freezes_everything_but_the_intra_blocks(pre):
+    init, r = pre
+    intra = LAY.intra() > 0
+    assert bool(jnp.all(r.w_rec[~intra] == init.w_rec[~intra]))  # bit-identical
+    assert bool(jnp.all(r.b == init.b))
+    assert float(jnp.mean(r.w_rec[intra] != init.w_rec[intra])) > 0.99
+    assert r.losses.shape == (2, 40) and np.all(np.isfinite(r.losses))
+    assert r.losses[0, -5:].mean() < r.losses[0, :5].mean()
+
+
+def test_pretraining_is_deterministic(pre):
+    init, r = pre
+    prim = fit_primitives(PrimitivesConfig("cca", 2, 50, 0))
+    again = pretrain(prim, None, init, LAY, PretrainConfig(batch=16, schedule=Schedule(3e-3, 2, 20, 3.0)),
+                     key=jax.random.key(1), n_test=32, progress=False)
+    np.testing.assert_array_equal(r.w_rec, again.w_rec)
+
+
+def test_heads_train_only_heads(pre):
+    _, r = pre
+    ts = get_tasks(["delay_pro", "mem_dm1"])
+    cfg = HeadConfig(batch=16, schedule=Schedule(1e-2, 2, 15, 1.5), n_val=16)
+    w_rec0 = np.asarray(r.w_rec).copy()
+    res = train_heads(r.w_rec, r.b, ts, cfg, key=jax.random.key(2), val_key=jax.random.key(3), progress=False)
+    np.testing.assert_array_equal(np.asarray(r.w_rec), w_rec0)
+    # padded entries of the narrower task stay exactly zero
+    assert float(jnp.abs(res.heads.w_in[1, 2]).max()) == 0 and float(jnp.abs(res.heads.w_out[1, :, 2]).max()) == 0
+    assert res.losses.shape == (30,) and res.losses[-1] < res.losses[0]
+    assert res.curve.shape == (2, 2, 5)
+    s = evaluate_heads(r.w_rec, r.b, res.heads, ts, key=jax.random.key(4), n_trials=32)
+    assert set(s) == {"delay_pro", "mem_dm1"}
+
+
+def test_head_masks_cover_each_task_width():
+    ts = get_tasks(None)
+    mask, units = head_masks(ts, 10)
+    assert mask.w_in.shape == (9, 3, 10)
+    assert [int(m[:, 0].sum()) for m in mask.w_in] == [t.n_in for t in ts]
+    assert [int(u.sum()) for u in units] == [t.n_out for t in ts]
+
+
+def test_masked_adam_leaves_frozen_entries_bit_identical():
+    params = {"a": jnp.arange(6.0).reshape(2, 3), "b": jnp.ones(3)}
+    mask = {"a": jnp.array([[1.0, 0, 1], [0, 0, 1]]), "b": jnp.zeros(3)}
+    loss = lambda p, k: jnp.sum((p["a"] - 10) ** 2) + jnp.sum(p["b"] ** 2)  # noqa: E731
+    out, losses = fit(loss, params, mask, Schedule(0.1, 1, 20, 1.0), key=jax.random.key(0))
+    frozen = np.asarray(mask["a"]) == 0
+    np.testing.assert_array_equal(np.asarray(out["a"])[frozen], np.asarray(params["a"])[frozen])
+    np.testing.assert_array_equal(out["b"], params["b"])
+    assert np.all(np.asarray(out["a"])[~frozen] > np.asarray(params["a"])[~frozen])
+
+
+def test_nan_loss_is_a_clear_error():
+    loss = lambda p, k: jnp.log(p["x"] - 5.0)  # noqa: E731  (nan for x < 5)
+    with pytest.raises(MolapError, match="loss became nan at step 0"):
+        fit(loss, {"x": jnp.ones(())}, {"x": jnp.ones(())}, Schedule(0.1, 1, 10, 1.0), key=jax.random.key(0))
+
+
+def test_schedule_decays_per_block():
+    lr = Schedule(1e-2, 3, 10, 2.0).learning_rate()
+    assert float(lr(0)) == pytest.approx(1e-2) and float(lr(10)) == pytest.approx(5e-3)
+    assert float(lr(25)) == pytest.approx(2.5e-3)
+
+
+def test_network_round_trip(tmp_path, pre):
+    _, r = pre
+    p = network.init(jax.random.key(5), 3, 2, LAY)
+    store.save(tmp_path / "net.npz", {"net": p, "pretrain": r, "note": "x"}, seed=5)
+    back, meta = store.load(tmp_path / "net.npz", with_meta=True)
+    assert type(back["net"]) is network.RNNParams and back["note"] == "x" and meta["seed"] == 5
+    for a, b in zip(back["net"], p):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(back["pretrain"].w_rec, r.w_rec)
+
+
+def test_corrupt_or_missing_files(tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip file")
+    with pytest.raises(MolapError, match="corrupt result file"):
+        store.load(bad)
+    with pytest.raises(MolapError, match="no saved result"):
+        store.load(tmp_path / "missing.npz")
+    with pytest.raises(MolapError, match="does not exist"):
+        store.save(tmp_path / "no" / "x.npz", {"a": 1})
+
+
+def test_cache_recomputes_corrupt_entries(tmp_path, monkeypatch):
+    monkeypatch.setenv("MOLAP_CACHE", str(tmp_path))
+    calls = []
+    compute = lambda: calls.append(1) or {"v": np.arange(3)}  # noqa: E731
+    a = store.cached("t", {"x": 1}, compute)
+    b = store.cached("t", {"x": 1}, compute)
+    assert len(calls) == 1 and np.array_equal(a["v"], b["v"])
+    store.cached("t", {"x": 2}, compute)
+    assert len(calls) == 2
+    path = next(tmp_path.glob("t-*.npz"))
+    for p in tmp_path.glob("t-*.npz"):
+        p.write_bytes(b"garbage")
+    with pytest.warns(UserWarning, match="corrupt"):
+        c = store.cached("t", {"x": 1}, compute)
+    assert len(calls) == 3 and np.array_equal(c["v"], np.arange(3)) and path.exists()
