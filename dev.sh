@@ -23,8 +23,8 @@ case "${1:-}" in
     ;;
   test)
     $RUN pytest tests
-    $RUN pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=3000 -p no:cacheprovider book/
     rm -rf book/_build
+    $RUN pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=3000 -p no:cacheprovider --ignore=book/_build book/
     $RUN jupyter-book build -W --keep-going book/
     ;;
   lab)

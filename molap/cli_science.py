@@ -53,9 +53,31 @@ def cmd_train(args) -> None:
                           "trivial policy %", "trivial, decision units %"]))
 
 
+def cmd_counts(args) -> None:
+    from . import counts
+    from .report import markdown_table
+
+    real = counts.real_counts()
+    stated = counts.stated_sizes()
+    out = {"paper_table1": counts.PAPER_TABLE1, "stated_sizes": stated, "ours": real,
+           "updates_ratio_dni_over_molap": {
+               "paper": counts.PAPER_TABLE1["dni"]["trained"] / counts.PAPER_TABLE1["molap"]["trained"],
+               "stated_sizes": stated["dni"]["updates"] / stated["molap"]["updates"],
+               "ours": real["dni"]["updates"] / real["molap"]["updates"]}}
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return
+    cols = ["method", "total", "trained", "per_task", "updates"]
+    for title, table in (("the paper's Table 1", {m: dict(v, updates=float("nan")) for m, v in counts.PAPER_TABLE1.items()}),
+                         ("by the paper's stated sizes", stated), ("our networks", real)):
+        print(f"\n{title}\n" + markdown_table(counts.table_rows(table), cols, digits=0))
+    print("\nparameter updates, DNI / MoLaP: " + ", ".join(f"{k} {v:.1f}x" for k, v in out["updates_ratio_dni_over_molap"].items()))
+
+
 def add_commands(sub) -> None:
     """Register the science subcommands on the ``molap`` parser."""
-    from .experiments import METHODS, PROFILES
+    from .experiments import PROFILES
+    from .methods import METHODS
     from .tasks import TASK_NAMES
 
     s = sub.add_parser("primitives", help="fit CCA or PCA primitives and report R2 / explained variance")
@@ -74,3 +96,7 @@ def add_commands(sub) -> None:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("counts", help="parameter counts: the paper's Table 1, its stated sizes, our networks")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_counts)

@@ -14,7 +14,7 @@ that no training step draws from.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import jax
 import numpy as np
@@ -25,6 +25,7 @@ from .metrics import Scores
 from .network import Layout, RNNParams
 from .primitives import Primitives, PrimitivesConfig, fit as fit_primitives
 from .tasks import TASK_NAMES, get_tasks
+from .methods import FROZEN, METHODS, DNIConfig, DNIResult, dni_scores, stacked_forward, train_dni, train_separate
 from .training import (
     HeadConfig,
     Heads,
@@ -32,16 +33,19 @@ from .training import (
     PretrainConfig,
     PretrainResult,
     Schedule,
+    evaluate,
     evaluate_heads,
     pretrain,
     train_heads,
 )
 
-for _cls in (RNNParams, Heads, HeadsResult, PretrainResult, Primitives, Scores):
+for _cls in (RNNParams, Heads, HeadsResult, PretrainResult, Primitives, Scores, DNIResult):
     store.register(_cls)
 
-METHODS = ("molap", "random", "pca")
-"""Methods with frozen recurrent weights: CCA pre-training, no pre-training, PCA pre-training."""
+LR_GRID = (1e-3, 3e-3, 1e-2)
+"""Learning rates searched for every method by the same rule (:func:`learning_rate`)."""
+PILOT_FRACTION = 5
+"""A pilot run uses 1/PILOT_FRACTION of the profile's task-training steps."""
 
 INIT, PRETRAIN, HEADS, VAL, TEST = range(5)
 
@@ -59,20 +63,34 @@ class Profile:
     heads: HeadConfig
     n_test: int
     seeds: tuple[int, ...]
+    dni: DNIConfig = DNIConfig()
     primitives_seed: int = 0
 
 
 PROFILES = {
+    "tiny": Profile(  # smoke tests only: every stage runs, nothing is learned
+        name="tiny",
+        primitives_trials=50,
+        n_components=2,
+        layout=Layout(100, 2),
+        g=1.5,
+        pretrain=PretrainConfig(batch=16, schedule=Schedule(3e-3, 2, 10, 3.0)),
+        heads=HeadConfig(batch=16, schedule=Schedule(1e-2, 2, 10, 1.5), n_val=32),
+        n_test=64,
+        seeds=(0, 1),
+        dni=DNIConfig(n_cov=64),
+    ),
     "quick": Profile(
         name="quick",
         primitives_trials=500,
         n_components=2,
         layout=Layout(100, 2),
         g=1.5,
-        pretrain=PretrainConfig(batch=64, schedule=Schedule(3e-3, 5, 60, 3.0)),
-        heads=HeadConfig(batch=64, schedule=Schedule(1e-2, 10, 150, 1.5), n_val=200),
+        pretrain=PretrainConfig(batch=32, schedule=Schedule(3e-3, 5, 60, 3.0)),
+        heads=HeadConfig(batch=32, schedule=Schedule(1e-2, 10, 100, 1.5), n_val=200),
         n_test=500,
-        seeds=(0,),
+        seeds=(0, 1),
+        dni=DNIConfig(n_cov=500),
     ),
     "paper": Profile(
         name="paper",
@@ -98,8 +116,8 @@ def get_profile(profile: str | Profile | None = None) -> Profile:
     return PROFILES[name]
 
 
-def check_method(method: str) -> str:
-    if method not in METHODS:
+def check_method(method: str, allowed: tuple[str, ...] = METHODS) -> str:
+    if method not in allowed:
         raise MolapError(f"unknown method {method!r}; expected one of {METHODS}")
     return method
 
@@ -138,7 +156,7 @@ def modules(profile: str | Profile | None = None, method: str = "molap", seed: i
     initial reservoir (pretrain is None).
     """
     p = get_profile(profile)
-    check_method(method)
+    check_method(method, FROZEN)
     init = initial_network(p, seed)
     if method == "random":
         return {"w_rec": init.w_rec, "b": init.b, "pretrain": None}
@@ -153,25 +171,74 @@ def modules(profile: str | Profile | None = None, method: str = "molap", seed: i
     return store.cached("modules", cfg, compute)
 
 
-def trained(profile: str | Profile | None = None, method: str = "molap", seed: int = 0,
-            heads: HeadConfig | None = None) -> dict:
-    """Task heads trained on a method's frozen modules and their test scores (cached).
+def _run(p: Profile, method: str, seed: int, hc: HeadConfig, progress: bool = True) -> dict:
+    """Train one method with one recipe: dict(test, curve_steps, curve, losses, method-specific)."""
+    tasks = get_tasks(None)
+    key, val_key, test_key = stream(seed, HEADS), stream(seed, VAL), stream(seed, TEST)
+    if method in FROZEN:
+        m = modules(p, method, seed)
+        res = train_heads(m["w_rec"], m["b"], None, hc, key=key, val_key=val_key, progress=progress)
+        test = evaluate_heads(m["w_rec"], m["b"], res.heads, tasks, key=test_key, n_trials=p.n_test)
+        out = {"w_rec": m["w_rec"], "b": m["b"], "heads": res.heads}
+    elif method == "separate":
+        res = train_separate(tasks, initial_network(p, seed), hc, key=key, val_key=val_key, progress=progress)
+        test = evaluate(jax.jit(stacked_forward), res.heads, tasks, key=test_key, n_trials=p.n_test)
+        out = {"params": res.heads}
+    else:  # dni
+        r = train_dni(tasks, hc, p.dni, p.g, key=key, val_key=val_key, n_test=p.n_test, test_key=test_key,
+                      progress=progress)
+        test = dni_scores(r, tasks, "final")
+        out = {"params": r.params, "after_own": dni_scores(r, tasks, "after_own")}
+        res = HeadsResult(None, r.losses.ravel(), np.zeros(0), np.zeros((0, len(tasks), 5)))
+    return out | {"test": test, "losses": res.losses, "curve_steps": res.curve_steps, "curve": res.curve,
+                  "tasks": list(TASK_NAMES), "method": method, "seed": seed}
 
-    Returns dict(w_rec, b, heads: HeadsResult, test: {task: Scores}, tasks).
+
+def with_lr(hc: HeadConfig, lr: float, fraction: int = 1) -> HeadConfig:
+    """The recipe at another learning rate (and 1/fraction of the steps per block)."""
+    s = hc.schedule
+    return replace(hc, schedule=replace(s, lr=lr, block_steps=max(1, s.block_steps // fraction)))
+
+
+def learning_rate(profile: str | Profile | None = None, method: str = "molap") -> dict:
+    """The learning rate of a method, chosen by one rule for every method (cached).
+
+    For each lr in :data:`LR_GRID`, a pilot run (seed ``profile.seeds[0]``, 1/5 of the steps)
+    is scored on the validation stream by the mean decision-unit accuracy over tasks (for DNI,
+    right after each task's own training); the best lr wins. Returns dict(lr, grid, scores).
     """
     p = get_profile(profile)
     check_method(method)
-    hc = heads or p.heads
-    cfg = {"profile": p, "method": method, "seed": seed, "heads": hc}
+    cfg = {"profile": p, "method": method, "grid": LR_GRID, "fraction": PILOT_FRACTION}
 
     def compute():
-        m = modules(p, method, seed)
-        res = train_heads(m["w_rec"], m["b"], None, hc, key=stream(seed, HEADS), val_key=stream(seed, VAL))
-        test = evaluate_heads(m["w_rec"], m["b"], res.heads, get_tasks(None), key=stream(seed, TEST),
-                              n_trials=p.n_test)
-        return {"w_rec": m["w_rec"], "b": m["b"], "heads": res, "test": test, "tasks": list(TASK_NAMES)}
+        scores = []
+        for lr in LR_GRID:
+            r = _run(p, method, p.seeds[0], with_lr(p.heads, lr, PILOT_FRACTION), progress=False)
+            src = r["after_own"] if method == "dni" else (
+                {n: Scores(*r["curve"][-1, i]) for i, n in enumerate(TASK_NAMES)})
+            scores.append(float(np.mean([s.decision for s in src.values()])))
+        return {"lr": float(LR_GRID[int(np.argmax(scores))]), "grid": list(LR_GRID), "scores": scores}
 
-    return store.cached("trained", cfg, compute)
+    return store.cached("lr", cfg, compute)
+
+
+def trained(profile: str | Profile | None = None, method: str = "molap", seed: int = 0,
+            heads: HeadConfig | None = None, lr: float | None = None) -> dict:
+    """A method trained with the profile's recipe and tested (cached).
+
+    The learning rate is the method's selected one (:func:`learning_rate`) unless ``lr`` or a
+    full ``heads`` recipe is given. Returns dict(test: {task: Scores}, curve_steps, curve, losses,
+    lr, ...) plus w_rec, b, heads (frozen methods), params (separate, DNI) and after_own (DNI).
+    """
+    p = get_profile(profile)
+    check_method(method)
+    seed = check_seed(seed)
+    if heads is None:
+        lr = learning_rate(p, method)["lr"] if lr is None else lr
+        heads = with_lr(p.heads, lr)
+    cfg = {"profile": p, "method": method, "seed": seed, "heads": heads}
+    return store.cached("trained", cfg, lambda: _run(p, method, seed, heads) | {"lr": heads.schedule.lr})
 
 
 def score_rows(test: dict) -> list[dict]:

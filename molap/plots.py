@@ -186,3 +186,60 @@ def plot_curves(steps, curve, names: Sequence[str], field: int = 2, ax=None, tit
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7, ncol=3)
     return ax
+
+
+def plot_method_curves(results: Mapping[str, Sequence[dict]], field: int = 2, ax=None, title: str = ""):
+    """Task-mean validation score against steps, mean over seeds (shaded: range), per method."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.2))
+    for m, runs in results.items():
+        curves = [np.asarray(r["curve"])[..., field].mean(1) for r in runs if len(r["curve_steps"])]
+        if not curves:
+            continue
+        c = np.array(curves)
+        steps = runs[0]["curve_steps"]
+        ax.plot(steps, c.mean(0), marker="o", ms=3, label=m)
+        ax.fill_between(steps, c.min(0), c.max(0), alpha=0.2)
+    ax.set_xlabel("training step")
+    ax.set_ylabel("decision units, mean over tasks (%)")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_fig2de(runs: Mapping[str, dict], outputs: Mapping[str, np.ndarray], states: Mapping[str, np.ndarray],
+                targets: np.ndarray, task_index: int, layout, title: str = ""):
+    """The paper's Fig 2D-E for one task: per method, outputs vs targets, |error| over time,
+    validation curve of the task, activity of one trial, and W_rec."""
+    methods = list(runs)
+    fig, axes = plt.subplots(len(methods), 5, figsize=(19, 3.2 * len(methods)), squeeze=False)
+    for r, m in enumerate(methods):
+        out, y = np.asarray(outputs[m]), np.asarray(targets)
+        ax = axes[r, 0]
+        shade_epochs(ax)
+        for j in range(y.shape[-1]):
+            for tr in range(3):
+                ax.plot(y[tr, :, j], color=f"C{j}", lw=1.5)
+                ax.plot(out[tr, :, j], "--", color=f"C{j}", lw=1.1)
+        ax.set_title(f"{m}: outputs (dashed) vs targets", fontsize=9)
+        ax.set_ylim(-0.1, 1.1)
+        ax = axes[r, 1]
+        shade_epochs(ax)
+        for j in range(y.shape[-1]):
+            ax.plot(np.abs(out - y)[..., j].mean(0), color=f"C{j}", label=f"unit {j}")
+        ax.set_title("mean |output - target|", fontsize=9)
+        ax.legend(fontsize=7)
+        ax = axes[r, 2]
+        run = runs[m]
+        ax.plot(run["curve_steps"], np.asarray(run["curve"])[:, task_index, 2], marker="o", ms=3)
+        ax.set_ylim(0, 102)
+        ax.set_title("validation, decision units (%)", fontsize=9)
+        ax.set_xlabel("step")
+        plot_activity(states[m], 0, layout, ax=axes[r, 3], title="activity, trial 0")
+        w = np.asarray(run["w_rec"])
+        lim = np.abs(w).max()
+        axes[r, 4].imshow(w, cmap="RdBu_r", vmin=-lim, vmax=lim)
+        axes[r, 4].set_title("W_rec", fontsize=9)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig

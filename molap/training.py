@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, NamedTuple, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -89,9 +89,10 @@ class Trainer:
     ``fold_in(key, s)``. Entries where ``mask`` is 0 are never changed (bit-identical).
     """
 
-    def __init__(self, loss_fn: Callable, mask, schedule: Schedule, *, key: jax.Array):
+    def __init__(self, loss_fn: Callable, mask, schedule: Schedule, *, key: jax.Array,
+                 tx: optax.GradientTransformation | None = None):
         self.schedule, self.mask = schedule, mask
-        self.tx = optax.adam(schedule.learning_rate())
+        self.tx = tx if tx is not None else optax.adam(schedule.learning_rate())
         grad_fn = jax.value_and_grad(loss_fn)
         tx = self.tx
 
@@ -268,30 +269,67 @@ def heads_forward(w_rec: jax.Array, b: jax.Array, heads: Heads, x: jax.Array, *,
     return jax.vmap(one)(heads.w_in, heads.w_out, heads.b_out, x)
 
 
-def heads_loss(w_rec, b, heads: Heads, x, y, unit_mask, weights, l2: float) -> jax.Array:
-    """Sum over tasks of each task's time-weighted MSE (valid units only) plus L2 on W_in."""
-    out = heads_forward(w_rec, b, heads, x)
+def task_losses(out: jax.Array, y: jax.Array, unit_mask: jax.Array, weights: jax.Array) -> jax.Array:
+    """(n_tasks,) time-weighted MSE of each task over its valid output units.
+
+    out, y: (n_tasks, B, 110, max_out); unit_mask: (n_tasks, max_out); weights: (110,).
+    """
     w = weights[None, None, :, None] * unit_mask[:, None, None, :]
-    per_task = jnp.sum(w * (out - y) ** 2, (1, 2, 3)) / jnp.sum(w * jnp.ones_like(y), (1, 2, 3))
-    return jnp.sum(per_task) + l2 * jnp.sum(heads.w_in ** 2)
+    return jnp.sum(w * (out - y) ** 2, (1, 2, 3)) / jnp.sum(w * jnp.ones_like(y), (1, 2, 3))
+
+
+def evaluate(forward: Callable, params, tasks: Sequence[Task], *, key: jax.Array, n_trials: int) -> dict[str, Scores]:
+    """Scores of every task on ``n_trials`` fresh trials from ``key``; forward(params, x) -> outputs."""
+    x, y = padded_batches(tasks, key, n_trials)
+    out = forward(params, x)
+    return {t.name: score(out[i, ..., :t.n_out], y[i, ..., :t.n_out]) for i, t in enumerate(tasks)}
 
 
 def evaluate_heads(w_rec, b, heads: Heads, tasks: Sequence[Task], *, key: jax.Array, n_trials: int,
                    silence=None) -> dict[str, Scores]:
-    """Scores of every task on ``n_trials`` fresh trials from ``key``."""
-    x, y = padded_batches(tasks, key, n_trials)
-    out = jax.jit(heads_forward)(w_rec, b, heads, x, silence=silence)
-    return {t.name: score(out[i, ..., :t.n_out], y[i, ..., :t.n_out]) for i, t in enumerate(tasks)}
+    """Scores of every task's head on the frozen reservoir (w_rec, b)."""
+    fwd = jax.jit(lambda h, x: heads_forward(w_rec, b, h, x, silence=silence))
+    return evaluate(fwd, heads, tasks, key=key, n_trials=n_trials)
 
 
 class HeadsResult(NamedTuple):
-    """Trained heads, training losses (n_steps,) summed over tasks, and the validation curve:
-    curve_steps (n_blocks,) and curve (n_blocks, n_tasks, 5) Scores fields after each block."""
+    """Trained per-task parameters (``heads``: Heads, or stacked RNNParams for separate networks),
+    training losses (n_steps,) summed over tasks, and the validation curve: curve_steps (n_blocks,)
+    and curve (n_blocks, n_tasks, 5) Scores fields after each block."""
 
-    heads: Heads
+    heads: Any
     losses: np.ndarray
     curve_steps: np.ndarray
     curve: np.ndarray
+
+
+def train_stacked(forward: Callable, params, mask, tasks: Sequence[Task], config: HeadConfig,
+                  penalty: Callable, *, key: jax.Array, val_key: jax.Array, desc: str | None) -> HeadsResult:
+    """Train per-task parameters stacked on a leading task axis, all tasks in one step.
+
+    forward(params, x (n_tasks, B, 110, max_in)) -> (n_tasks, B, 110, max_out); penalty(params) ->
+    the regulariser. The loss is the sum over tasks of :func:`task_losses`.
+    """
+    _, unit_mask = head_masks(tasks, 1)
+    weights = time_weights(config.response_weight)
+
+    def loss_fn(p, k):
+        x, y = padded_batches(tasks, k, config.batch)
+        return jnp.sum(task_losses(forward(p, x), y, unit_mask, weights)) + penalty(p)
+
+    sched = config.schedule
+    trainer = Trainer(loss_fn, mask, sched, key=key)
+    fwd = jax.jit(forward)
+    losses, curve, opt_state = [], [], trainer.init(params)
+    bar = tqdm(range(sched.n_blocks), desc=desc, disable=desc is None)
+    for blk in bar:
+        params, opt_state, ls = trainer.run(params, opt_state, blk * sched.block_steps, sched.block_steps)
+        losses.append(ls)
+        val = evaluate(fwd, params, tasks, key=val_key, n_trials=config.n_val)
+        curve.append([list(val[t.name]) for t in tasks])
+        bar.set_postfix(loss=f"{ls[-1]:.4f}", decision=f"{np.mean([v.decision for v in val.values()]):.1f}%")
+    steps = np.arange(1, sched.n_blocks + 1) * sched.block_steps
+    return HeadsResult(params, np.concatenate(losses), steps, np.array(curve))
 
 
 def train_heads(w_rec: jax.Array, b: jax.Array, tasks: Sequence[str | Task] | None = None,
@@ -301,23 +339,7 @@ def train_heads(w_rec: jax.Array, b: jax.Array, tasks: Sequence[str | Task] | No
     ts = get_tasks(tasks)
     n = w_rec.shape[0]
     heads = init_heads(ts, n, key=jax.random.fold_in(key, 0))
-    mask, unit_mask = head_masks(ts, n)
-    weights = time_weights(config.response_weight)
-    data_key = jax.random.fold_in(key, 1)
-
-    def loss_fn(h, k):
-        x, y = padded_batches(ts, k, config.batch)
-        return heads_loss(w_rec, b, h, x, y, unit_mask, weights, config.l2)
-
-    sched = config.schedule
-    trainer = Trainer(loss_fn, mask, sched, key=data_key)
-    losses, curve, opt_state = [], [], trainer.init(heads)
-    bar = tqdm(range(sched.n_blocks), desc="training task heads", disable=not progress)
-    for blk in bar:
-        heads, opt_state, ls = trainer.run(heads, opt_state, blk * sched.block_steps, sched.block_steps)
-        losses.append(ls)
-        val = evaluate_heads(w_rec, b, heads, ts, key=val_key, n_trials=config.n_val)
-        curve.append([list(val[t.name]) for t in ts])
-        bar.set_postfix(loss=f"{ls[-1]:.4f}", decision=f"{np.mean([v.decision for v in val.values()]):.1f}%")
-    steps = np.arange(1, sched.n_blocks + 1) * sched.block_steps
-    return HeadsResult(heads, np.concatenate(losses), steps, np.array(curve))
+    mask, _ = head_masks(ts, n)
+    return train_stacked(lambda h, x: heads_forward(w_rec, b, h, x), heads, mask, ts, config,
+                         lambda h: config.l2 * jnp.sum(h.w_in ** 2), key=jax.random.fold_in(key, 1),
+                         val_key=val_key, desc="training task heads" if progress else None)

@@ -40,3 +40,36 @@ def test_bad_input_is_a_clear_error(argv, message, tmp_path):
     assert r.returncode != 0
     assert message in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_primitives_json(capsys):
+    assert main(["primitives", "--method", "cca", "--components", "2", "--trials", "100", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert 0.5 < out["r2"] < 0.62 and len(out["canonical_correlations"]) == 2
+    assert main(["primitives", "--method", "pca", "--trials", "50", "--tasks", "mem_pro", "mem_dm1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["r2"] is None and len(out["explained_variance_inputs"]) == 2
+
+
+def test_train_tiny_profile(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("MOLAP_CACHE", str(tmp_path))
+    assert main(["train", "--method", "molap", "--profile", "tiny", "--seed", "1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [r["task"] for r in out["test"]][0] == "delay_pro" and len(out["test"]) == 9
+    assert all(0 <= r["paper"] <= 100 and r["code"] >= 0 for r in out["test"])
+    assert list(tmp_path.glob("trained-*.npz"))
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "--method", "lstm", "--profile", "tiny"], "unknown method 'lstm'"),
+        (["train", "--profile", "huge"], "invalid choice: 'huge'"),
+        (["primitives", "--components", "40", "--trials", "20"], "component count must be an integer in [1, 22]"),
+        (["primitives", "--tasks", "nope", "--trials", "20"], "unknown task 'nope'"),
+        (["train", "--seed", "x"], "invalid int value: 'x'"),
+    ],
+)
+def test_science_bad_input(argv, message, tmp_path):
+    r = subprocess.run([sys.executable, "-m", "molap", *argv], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode != 0 and message in r.stderr and "Traceback" not in r.stderr

@@ -1,0 +1,79 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from molap import MolapError, counts, experiments as E, network
+from molap.methods import DNIConfig, init_separate, train_dni, train_separate
+from molap.methods.dni import covariances, dni_inputs, projected_adam
+from molap.network import Layout
+from molap.tasks import get_tasks
+from molap.training import HeadConfig, Schedule
+
+TINY = HeadConfig(batch=8, schedule=Schedule(1e-2, 1, 4, 1.0), n_val=8)
+
+
+def test_separate_trains_every_weight_of_each_network():
+    ts = get_tasks(["delay_pro", "mem_dm1"])
+    init = network.init(jax.random.key(0), 1, 1, Layout(20, 2))
+    params, mask = init_separate(ts, init, key=jax.random.key(1))
+    assert params.w_rec.shape == (2, 20, 20) and float(mask.w_rec.min()) == 1
+    res = train_separate(ts, init, TINY, key=jax.random.key(2), val_key=jax.random.key(3), progress=False)
+    # each network's recurrent weights moved, from the same start
+    assert not bool(jnp.all(res.heads.w_rec[0] == init.w_rec)) and not bool(jnp.all(res.heads.w_rec[1] == res.heads.w_rec[0]))
+    assert float(jnp.abs(res.heads.w_in[1, 2]).max()) == 0  # padding stays zero
+
+
+def test_dni_projection_removes_protected_directions():
+    p = network.init(jax.random.key(0), 3, 3, Layout(10, 2))
+    x = jax.random.normal(jax.random.key(1), (16, 110, 3))
+    y = jax.random.normal(jax.random.key(2), (16, 110, 3))
+    c = covariances(p, x, y)
+    assert c["in"].shape == (13, 13) and c["act"].shape == (10, 10) and c["h"].shape == (10, 10) and c["y"].shape == (3, 3)
+    np.testing.assert_allclose(c["in"], c["in"].T, atol=1e-5)
+    # a covariance concentrated on one input direction: updates along it are suppressed ~1000x
+    s = jnp.zeros((13, 13)).at[0, 0].set(1.0)
+    proj = {"in": jnp.linalg.inv(s / 1e-3 + jnp.eye(13)), "act": jnp.eye(10), "h": jnp.eye(10), "y": jnp.eye(3)}
+    tx = projected_adam(Schedule(1e-2, 1, 1, 1.0), proj)
+    g = jax.tree.map(jnp.ones_like, p)
+    u, _ = tx.update(g, tx.init(p), p)
+    ratio = float(jnp.abs(u.w_in[0]).max()) / float(jnp.abs(u.w_in[1]).max())
+    assert ratio == pytest.approx(1 / 1001, rel=1e-3)
+    assert float(jnp.abs(u.w_rec).min()) > 0
+
+
+def test_dni_runs_a_sequence_and_reports_both_evaluations():
+    ts = get_tasks(["delay_pro", "delay_anti"])
+    r = train_dni(ts, TINY, DNIConfig(n_units=20, n_cov=16, rule_inputs=True), key=jax.random.key(0),
+                  val_key=jax.random.key(1), n_test=16, test_key=jax.random.key(2), progress=False)
+    assert r.after_own.shape == (2, 5) and r.final.shape == (2, 5) and r.params.w_in.shape == (3 + 2, 20)
+    x = dni_inputs(jnp.zeros((4, 110, 2)), 1, 9, True)
+    assert x.shape == (4, 110, 12) and float(x[..., 3 + 1].min()) == 1 and float(x[..., 3].max()) == 0
+    with pytest.raises(MolapError, match="names a task twice"):
+        train_dni(get_tasks(["delay_pro"]) * 2, TINY, key=jax.random.key(0), val_key=jax.random.key(1),
+                  n_test=4, test_key=jax.random.key(2))
+
+
+def test_counts_agree_with_hand_calculation():
+    real = counts.real_counts()
+    # heads: n_in*100 + 100*n_out + n_out  -> 603 (T1-T4), 402 (T5-T6), 502 (T7-T9)
+    assert real["molap"]["heads"] == [603] * 4 + [402] * 2 + [502] * 3
+    assert real["molap"]["total"] == 10_000 + 100 + 4722
+    # pre-training: per phase a 50x50 block + input (100) + readout (100) + readout bias (1)
+    assert real["molap"]["trained"] == 2 * (2500 + 201) + 4722
+    assert real["separate"]["per_task"] == pytest.approx((4 * 10_703 + 2 * 10_502 + 3 * 10_602) / 9)
+    assert real["dni"]["trained"] == 3 * 200 + 200 * 200 + 200 * 3 + 3
+    assert real["dni"]["updates"] == 9 * real["dni"]["trained"]
+    s = counts.stated_sizes()
+    assert s["separate"]["total"] == 91_800 and s["dni"]["total"] == 10_200
+    assert s["molap"]["trained"] == 7_000 and s["molap"]["trained_without_heads"] == 5_200
+    assert counts.PAPER_TABLE1["separate"]["total"] == 10 * s["separate"]["total"]
+
+
+def test_bad_method_and_seed():
+    with pytest.raises(MolapError, match="unknown method 'lstm'"):
+        E.trained("tiny", "lstm")
+    with pytest.raises(MolapError, match="seed must be an integer"):
+        E.trained("tiny", "molap", seed=1.5)
+    with pytest.raises(MolapError, match="unknown profile"):
+        E.get_profile("huge")
