@@ -74,6 +74,45 @@ def cmd_counts(args) -> None:
     print("\nparameter updates, DNI / MoLaP: " + ", ".join(f"{k} {v:.1f}x" for k, v in out["updates_ratio_dni_over_molap"].items()))
 
 
+def cmd_perturb(args) -> None:
+    import numpy as np
+
+    from . import experiments as E
+    from .report import markdown_table
+
+    tasks = args.tasks or None
+    s = E.perturbation(args.profile, args.method, args.kind, args.seed, levels=args.levels)
+    from .tasks import get_tasks
+
+    names = [t.name for t in get_tasks(tasks)]
+    idx = [s["tasks"].index(n) for n in names]
+    acc = np.asarray(s["acc"])[:, :, idx, :]  # (levels, draws, tasks, 2)
+    rows = []
+    for i, lv in enumerate(s["levels"]):
+        a = acc[i].mean(1)  # task mean per draw: (draws, 2)
+        rows.append({"level": float(lv), "paper_mean": float(a[:, 0].mean()), "paper_sd": float(a[:, 0].std()),
+                     "decision_mean": float(a[:, 1].mean()), "decision_sd": float(a[:, 1].std())})
+    if args.json:
+        print(json.dumps({"method": args.method, "kind": args.kind, "tasks": names, "draws": int(acc.shape[1]),
+                          "levels": rows}, indent=2))
+        return
+    print(f"{args.method}, {args.kind}, mean over {len(names)} task(s) and {acc.shape[1]} draws")
+    print(markdown_table(rows, digits=2))
+
+
+def cmd_generalize(args) -> None:
+    from . import experiments as E
+    from .report import markdown_table
+
+    r = E.generalisation(args.profile, args.mode, args.method, args.seed)
+    rows = [{"task": t, "left_out": "+".join(o), "r2": float(r2), **r["test"][t]._asdict()}
+            for t, o, r2 in zip(r["tasks"], r["left_out"], r["r2"])]
+    if args.json:
+        print(json.dumps({"mode": args.mode, "method": args.method, "folds": rows}, indent=2))
+        return
+    print(markdown_table(rows, ["task", "left_out", "r2", "paper", "decision", "trivial_decision"], digits=3))
+
+
 def add_commands(sub) -> None:
     """Register the science subcommands on the ``molap`` parser."""
     from .experiments import PROFILES
@@ -96,6 +135,26 @@ def add_commands(sub) -> None:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_train)
+
+    from .perturb import KINDS
+
+    s = sub.add_parser("perturb", help="accuracy of a trained method under lesions, noise or silencing")
+    s.add_argument("--kind", choices=list(KINDS), required=True)
+    s.add_argument("--method", default="molap", help=f"one of {', '.join(METHODS)}")
+    s.add_argument("--profile", choices=list(PROFILES), default=None)
+    s.add_argument("--tasks", nargs="+", metavar="TASK")
+    s.add_argument("--levels", nargs="+", type=float, help="levels (percent, or sigma for noise); default: the paper's grid")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_perturb)
+
+    s = sub.add_parser("generalize", help="leave-one-out / leave-two-out generalisation (Fig 5)")
+    s.add_argument("--mode", choices=["loo", "l2o"], default="loo")
+    s.add_argument("--method", choices=["cca", "pca"], default="cca")
+    s.add_argument("--profile", choices=list(PROFILES), default=None)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_generalize)
 
     s = sub.add_parser("counts", help="parameter counts: the paper's Table 1, its stated sizes, our networks")
     s.add_argument("--json", action="store_true")

@@ -7,8 +7,8 @@ configuration (:mod:`molap.store`).
 
 Keys: seed s gives ``root = key(s)``; the network's initial weights use ``fold_in(root, 0)``,
 pre-training ``fold_in(root, 1)``, task training ``fold_in(root, 2)``, validation
-``fold_in(root, 3)`` and the test set ``fold_in(root, 4)``: the test trials come from a stream
-that no training step draws from.
+``fold_in(root, 3)``, the test set ``fold_in(root, 4)`` and perturbation draws
+``fold_in(root, 5)``: the test trials come from a stream that no training step draws from.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ LR_GRID = (1e-3, 3e-3, 1e-2)
 PILOT_FRACTION = 5
 """A pilot run uses 1/PILOT_FRACTION of the profile's task-training steps."""
 
-INIT, PRETRAIN, HEADS, VAL, TEST = range(5)
+INIT, PRETRAIN, HEADS, VAL, TEST, PERTURB = range(6)
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,8 @@ class Profile:
     n_test: int
     seeds: tuple[int, ...]
     dni: DNIConfig = DNIConfig()
+    n_draws: int = 30  #: random draws per perturbation level
+    perturb_trials: int = 2000  #: test trials per task under perturbation
     primitives_seed: int = 0
 
 
@@ -79,6 +81,8 @@ PROFILES = {
         n_test=64,
         seeds=(0, 1),
         dni=DNIConfig(n_cov=64),
+        n_draws=2,
+        perturb_trials=64,
     ),
     "quick": Profile(
         name="quick",
@@ -91,6 +95,8 @@ PROFILES = {
         n_test=500,
         seeds=(0, 1),
         dni=DNIConfig(n_cov=500),
+        n_draws=5,
+        perturb_trials=500,
     ),
     "paper": Profile(
         name="paper",
@@ -255,3 +261,68 @@ def r2_table(profile: str | Profile | None = None, max_components: int = 4) -> l
     p = get_profile(profile)
     cfg = {"trials": p.primitives_trials, "seed": p.primitives_seed, "max": max_components}
     return store.cached("r2", cfg, lambda: r2_curve(max_components, p.primitives_trials, p.primitives_seed))
+
+
+def perturbation(profile: str | Profile | None = None, method: str = "molap", kind: str = "m1", seed: int = 0,
+                 levels=None) -> dict:
+    """Accuracy of a trained method under one perturbation kind (cached; see :func:`molap.perturb.sweep`).
+
+    Returns dict(levels, acc (levels, draws, tasks, 2): paper's score and decision units, tasks).
+    """
+    from . import perturb
+
+    p = get_profile(profile)
+    check_method(method)
+    perturb.check_kind(kind)
+    lv = perturb.levels_for(kind) if levels is None else tuple(float(v) for v in perturb.check_levels(kind, levels))
+    cfg = {"profile": p, "method": method, "kind": kind, "seed": seed, "levels": lv}
+
+    def compute():
+        run = trained(p, method, seed)
+        return perturb.sweep(run, method, kind, lv, layout=p.layout, n_draws=p.n_draws, n_trials=p.perturb_trials,
+                             key=jax.random.fold_in(stream(seed, PERTURB), perturb.KINDS.index(kind)),
+                             test_key=stream(seed, TEST))
+
+    return store.cached("perturb", cfg, compute)
+
+
+def generalisation(profile: str | Profile | None = None, mode: str = "loo", method: str = "cca",
+                   seed: int = 0) -> dict:
+    """Leave-one-out or leave-two-out folds for CCA or PCA primitives (cached; see
+    :mod:`molap.generalize`). The heads use the learning rate chosen for ``molap``."""
+    from . import generalize
+
+    p = get_profile(profile)
+    generalize.folds(mode)
+    if method not in ("cca", "pca"):
+        raise MolapError(f"unknown primitives method {method!r}; expected 'cca' or 'pca'")
+    hc = with_lr(p.heads, learning_rate(p, "molap")["lr"])
+    cfg = {"profile": p, "mode": mode, "method": method, "seed": seed, "heads": hc}
+
+    def compute():
+        return generalize.run_folds(
+            mode, method, init=initial_network(p, seed), layout=p.layout, pretrain_config=p.pretrain,
+            head_config=hc, n_components=p.n_components, n_trials=p.primitives_trials,
+            primitives_seed=p.primitives_seed, key=stream(seed, PRETRAIN), val_key=stream(seed, VAL),
+            test_key=stream(seed, TEST), n_test=p.n_test)
+
+    return store.cached("generalise", cfg, compute)
+
+
+def new_task_heads(profile: str | Profile | None = None, method: str = "molap", seed: int = 0) -> dict:
+    """Heads for the tasks in no corpus (:mod:`molap.extra_tasks`) on a method's frozen modules."""
+    from .generalize import new_tasks
+
+    p = get_profile(profile)
+    check_method(method, FROZEN)
+    hc = with_lr(p.heads, learning_rate(p, "molap")["lr"])
+    ts = new_tasks()
+    cfg = {"profile": p, "method": method, "seed": seed, "heads": hc, "tasks": [t.name for t in ts]}
+
+    def compute():
+        m = modules(p, method, seed)
+        res = train_heads(m["w_rec"], m["b"], ts, hc, key=stream(seed, HEADS), val_key=stream(seed, VAL))
+        test = evaluate_heads(m["w_rec"], m["b"], res.heads, ts, key=stream(seed, TEST), n_trials=p.n_test)
+        return {"tasks": [t.name for t in ts], "test": test, "curve_steps": res.curve_steps, "curve": res.curve}
+
+    return store.cached("newtasks", cfg, compute)

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple, Sequence
 
 import jax
@@ -25,8 +25,8 @@ from . import network
 from .errors import MolapError
 from .metrics import Scores, score
 from .network import Layout, RNNParams
-from .primitives import Primitives, sample_components
-from .tasks import GO, N_STEPS, Task, get_tasks, sample
+from .primitives import Primitives, transform
+from .tasks import GO, N_STEPS, Task, get_tasks, sample, sample_corpus, stack_inputs
 
 
 @dataclass(frozen=True)
@@ -160,36 +160,58 @@ def pretrain(prim: Primitives, tasks: Sequence[str] | None, init: RNNParams, lay
              progress: bool = True) -> PretrainResult:
     """Pre-train module k on primitive k (u_k -> v_k), k = 0, 1, ...; others and all inter-module
     weights frozen. ``init`` supplies W_rec and b (its input and readout are replaced per phase)."""
-    r = prim.x_weights.shape[1]
+    stacked = jax.tree.map(lambda a: np.asarray(a)[None], prim)
+    r = pretrain_folds(stacked, tasks, init, layout, config, key=key, n_test=n_test, progress=progress)
+    return jax.tree.map(lambda a: a[0], r)
+
+
+def pretrain_folds(prims: Primitives, tasks: Sequence[str] | None, init: RNNParams, layout: Layout,
+                   config: PretrainConfig = PretrainConfig(), *, key: jax.Array, n_test: int = 500,
+                   progress: bool = True) -> PretrainResult:
+    """:func:`pretrain` for F primitive maps at once (every field of ``prims`` has a leading axis F,
+    all fitted to the columns of ``tasks``), each from the same initial network, in one vmapped
+    step per phase. Every field of the result has a leading axis F."""
+    r = prims.x_weights.shape[-1]
+    n_folds = prims.x_weights.shape[0]
     if layout.n_modules > r:
         raise MolapError(f"{layout.n_modules} modules need {layout.n_modules} primitives, got {r}")
     task_names = None if tasks is None else tuple(t.name for t in get_tasks(tasks))
-    w_rec, b = init.w_rec, init.b
+    rep = lambda a: jnp.broadcast_to(a, (n_folds,) + a.shape)  # noqa: E731
+    w_rec, b = rep(init.w_rec), rep(init.b)
+
+    def components(batch_key, n):
+        x, y = stack_inputs(sample_corpus(task_names, batch_key, n))
+        return jax.vmap(transform, (0, None, None))(prims, x, y)  # (F, n, 110, r) each
+
     all_losses, mses, vars_, phases = [], [], [], []
     for k in range(layout.n_modules):
         kk = jax.random.fold_in(key, k)
         head = network.init(jax.random.fold_in(kk, 0), 1, 1, layout)
-        params = head._replace(w_rec=w_rec, b=b)
+        params = jax.tree.map(rep, head)._replace(w_rec=w_rec, b=b)
         block = jnp.asarray(layout.block(k))
-        mask = network.trainable(params, w_in=True, w_out=True, b_out=True, w_rec=block)
+        mask = jax.tree.map(rep, network.trainable(head, w_in=True, w_out=True, b_out=True, w_rec=block))
 
         def loss_fn(p, batch_key, k=k, block=block):
-            u, v = sample_components(prim, task_names, batch_key, config.batch)
-            y, h = network.run(p, u[..., k:k + 1])
-            mse = jnp.mean((y - v[..., k:k + 1]) ** 2)
-            return mse + config.l2 * jnp.sum((p.w_rec * block) ** 2) + config.activity * jnp.mean(h ** 2)
+            u, v = components(batch_key, config.batch)
+            y, h = jax.vmap(network.run)(p, u[..., k:k + 1])
+            mse = jnp.mean((y - v[..., k:k + 1]) ** 2, (1, 2, 3))
+            return jnp.sum(mse + config.l2 * jnp.sum((p.w_rec * block) ** 2, (1, 2))
+                           + config.activity * jnp.mean(h ** 2, (1, 2, 3)))
 
         params, losses = fit(loss_fn, params, mask, config.schedule, key=jax.random.fold_in(kk, 1),
                              desc=f"pre-training module {k + 1}" if progress else None)
-        u, v = sample_components(prim, task_names, jax.random.fold_in(kk, 2), n_test)
-        y, _ = network.run(params, u[..., k:k + 1])
-        mses.append(float(jnp.mean((y - v[..., k:k + 1]) ** 2)))
-        vars_.append(float(jnp.var(v[..., k])))
+        u, v = components(jax.random.fold_in(kk, 2), n_test)
+        y, _ = jax.vmap(network.run)(params, u[..., k:k + 1])
+        mses.append(np.asarray(jnp.mean((y - v[..., k:k + 1]) ** 2, (1, 2, 3))))
+        vars_.append(np.asarray(jnp.var(v[..., k], (1, 2))))
         all_losses.append(losses)
-        phases.append((params.w_in[0], params.w_out[:, 0], params.b_out[0]))
+        phases.append((params.w_in[:, 0], params.w_out[:, :, 0], params.b_out[:, 0]))
         w_rec = params.w_rec
-    pw_in, pw_out, pb_out = (jnp.stack(a) for a in zip(*phases))
-    return PretrainResult(w_rec, b, np.stack(all_losses), np.array(mses), np.array(vars_), pw_in, pw_out, pb_out)
+    pw_in, pw_out, pb_out = (jnp.stack(a, 1) for a in zip(*phases))
+    # losses are summed over folds (one shared step); each fold gets the summed curve / F
+    curve = np.stack(all_losses) / n_folds
+    return PretrainResult(w_rec, b, np.broadcast_to(curve, (n_folds,) + curve.shape).copy(), np.stack(mses, 1),
+                          np.stack(vars_, 1), pw_in, pw_out, pb_out)
 
 
 def phase_network(result: PretrainResult, k: int) -> RNNParams:

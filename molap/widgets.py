@@ -25,3 +25,57 @@ def task_explorer(n_trials: int = 16, seed: int = 0):
         trial=W.IntSlider(min=0, max=n_trials - 1, value=0, description="trial"),
         seed=W.IntText(value=seed, description="seed"),
     )
+
+
+def lesion_figure(profile, method: str, kind: str, level: float, draw: int = 0, task: str = "multi_mem",
+                  seed: int = 0, n_trials: int = 200):
+    """Outputs against targets of one task under one perturbation draw (the draw the sweep uses)."""
+    import jax.numpy as jnp
+
+    from . import experiments as E, network, perturb as P
+    from .metrics import score
+    from .plots import plot_trial
+    from .tasks import TASK_NAMES, get_task
+
+    p = E.get_profile(profile)
+    run = E.trained(p, method, seed)
+    nets = P.task_networks(run, method, p.layout, E.get_tasks(None))
+    i = TASK_NAMES.index(task)
+    t = get_task(task)
+    key = jax.random.fold_in(E.stream(seed, E.PERTURB), P.KINDS.index(kind))
+    dkey = jax.random.fold_in(jax.random.fold_in(key, draw), 0)
+    if not nets.shared:
+        dkey = jax.random.fold_in(dkey, i)
+    net = jax.tree.map(lambda a: a[i], nets.params)
+    w, sil = P.perturb(kind, net.w_rec, dkey, level, nets.layout)
+    b = sample(t, jax.random.fold_in(E.stream(seed, E.TEST), i), n_trials)
+    x = jnp.pad(b.inputs, ((0, 0), (0, 0), (0, net.w_in.shape[0] - t.n_in)))
+    out, _ = network.run(net._replace(w_rec=w), x, silence=sil)
+    out = out[..., :t.n_out]
+    s = score(out, b.targets)
+    axes = plot_trial(t, b, 0, outputs=out)
+    axes[1].set_title(f"{method}, {kind} {level:g}{'' if kind == 'noise' else '%'}, draw {draw}: "
+                      f"paper's score {s.paper:.0f}%, decision units {s.decision:.0f}%", fontsize=8)
+    return s
+
+
+def lesion_explorer(profile, seed: int = 0):
+    """Widgets: perturbation kind, level, draw, method and task; shows outputs and accuracy."""
+    import ipywidgets as W
+
+    from .methods import METHODS
+    from .perturb import KINDS
+
+    def show(kind, level, draw, method, task):
+        lv = level / 1000 if kind == "noise" else float(level)
+        lesion_figure(profile, method, kind, lv, draw, task, seed)
+        plt.show()
+
+    return W.interactive(
+        show,
+        kind=W.Dropdown(options=list(KINDS), value="m2", description="kind"),
+        level=W.IntSlider(min=0, max=50, step=5, value=30, description="level (% or sigma x1000)"),
+        draw=W.IntSlider(min=0, max=29, value=0, description="draw"),
+        method=W.Dropdown(options=list(METHODS), value="molap", description="method"),
+        task=W.Dropdown(options=list(TASK_NAMES), value="multi_mem", description="task"),
+    )

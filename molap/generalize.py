@@ -1,0 +1,115 @@
+"""Generalisation to tasks left out of the corpus (paper section 4.2, Fig 5; spec section 8).
+
+Leave-one-out: for each task T_i, the primitives are fitted on the corpus without T_i, both
+modules are pre-trained from the same initial network, and only T_i's head is trained and tested.
+Leave-two-out leaves T_i and T_{i+1} out (T9 pairs with T1) and tests T_i. Each fold's map is
+embedded in the full corpus's columns (zero weight on the left-out channels), so all folds
+pre-train in one vmapped computation and train their heads in another.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import network
+from .errors import MolapError
+from .network import RNNParams
+from .primitives import Primitives, PrimitivesConfig, fit
+from .tasks import TASK_NAMES, Task, get_tasks
+from .training import HeadConfig, Heads, evaluate, head_masks, init_heads, pretrain_folds, train_stacked
+
+MODES = ("loo", "l2o")
+
+
+def folds(mode: str, tasks: Sequence[str] = TASK_NAMES) -> list[tuple[str, tuple[str, ...]]]:
+    """(tested task, tasks left out of the corpus) for every fold."""
+    if mode not in MODES:
+        raise MolapError(f"unknown generalisation mode {mode!r}; expected one of {MODES}")
+    n = len(tasks)
+    if mode == "loo":
+        return [(t, (t,)) for t in tasks]
+    return [(tasks[i], (tasks[i], tasks[(i + 1) % n])) for i in range(n)]
+
+
+def embed(prim: Primitives, kept: Sequence[str], all_tasks: Sequence[str] = TASK_NAMES) -> Primitives:
+    """A primitive map fitted on the ``kept`` tasks' columns, as a map on all tasks' columns with
+    zero weight (mean 0, scale 1) on the left-out tasks' channels."""
+    ts, kept_ts = get_tasks(all_tasks), get_tasks(kept)
+    if prim.x_weights.shape[0] != sum(t.n_in for t in kept_ts):
+        raise MolapError("embed() supports separate-weight maps (cca, pca), not the joint PCA")
+
+    def widen(vec_or_mat, side: str, fill: float):
+        out, pos = [], 0
+        for t in ts:
+            w = t.n_in if side == "x" else t.n_out
+            if t.name in kept:
+                out.append(np.asarray(vec_or_mat)[pos:pos + w])
+                pos += w
+            else:
+                shape = (w,) + np.asarray(vec_or_mat).shape[1:]
+                out.append(np.full(shape, fill, np.float32))
+        return np.concatenate(out, 0)
+
+    order = [t.name for t in ts if t.name in kept]
+    if order != [t.name for t in kept_ts]:
+        raise MolapError("kept tasks must be listed in corpus order")
+    return prim._replace(
+        x_mean=widen(prim.x_mean, "x", 0.0), x_scale=widen(prim.x_scale, "x", 1.0),
+        x_weights=widen(prim.x_weights, "x", 0.0), y_mean=widen(prim.y_mean, "y", 0.0),
+        y_scale=widen(prim.y_scale, "y", 1.0), y_weights=widen(prim.y_weights, "y", 0.0),
+        r2=np.float32(prim.r2), corr=np.asarray(prim.corr, np.float32),
+        explained_x=np.asarray(prim.explained_x, np.float32), explained_y=np.asarray(prim.explained_y, np.float32))
+
+
+def fit_folds(mode: str, method: str, n_components: int, n_trials: int, seed: int) -> tuple[list, Primitives]:
+    """Fit every fold's primitives: (fold list, stacked embedded Primitives with leading axis F)."""
+    if method not in ("cca", "pca"):
+        raise MolapError(f"unknown primitives method {method!r} for generalisation; expected 'cca' or 'pca'")
+    fs = folds(mode)
+    maps = []
+    for _, out in fs:
+        kept = tuple(t for t in TASK_NAMES if t not in out)
+        maps.append(embed(fit(PrimitivesConfig(method, n_components, n_trials, seed, kept)), kept))
+    return fs, jax.tree.map(lambda *a: np.stack([np.asarray(x) for x in a]), *maps)
+
+
+def fold_forward(w_rec: jax.Array, b: jax.Array, heads: Heads, x: jax.Array) -> jax.Array:
+    """Fold f's head on fold f's network: w_rec (F, N, N), b (F, N), x (F, B, 110, max_in)."""
+    n = w_rec.shape[-1]
+
+    def one(w, bb, wi, wo, bo, xi):
+        return network.run(RNNParams(wi, w, bb, wo, bo, jnp.zeros((n,))), xi)[0]
+
+    return jax.vmap(one)(w_rec, b, heads.w_in, heads.w_out, heads.b_out, x)
+
+
+def run_folds(mode: str, method: str, *, init: RNNParams, layout, pretrain_config, head_config: HeadConfig,
+              n_components: int, n_trials: int, primitives_seed: int, key: jax.Array, val_key: jax.Array,
+              test_key: jax.Array, n_test: int, progress: bool = True) -> dict:
+    """All folds of one mode and primitive method: dict(tasks, left_out, r2, test, ...)."""
+    fs, prims = fit_folds(mode, method, n_components, n_trials, primitives_seed)
+    pre = pretrain_folds(prims, None, init, layout, pretrain_config, key=jax.random.fold_in(key, 0),
+                         progress=progress)
+    tested = get_tasks([t for t, _ in fs])
+    n = init.w_rec.shape[0]
+    heads = init_heads(tested, n, key=jax.random.fold_in(key, 1))
+    mask, _ = head_masks(tested, n)
+    res = train_stacked(lambda h, x: fold_forward(pre.w_rec, pre.b, h, x), heads, mask, tested, head_config,
+                        lambda h: head_config.l2 * jnp.sum(h.w_in ** 2), key=jax.random.fold_in(key, 2),
+                        val_key=val_key, desc=f"{mode} {method}: training the held-out heads" if progress else None)
+    test = evaluate(jax.jit(lambda h, x: fold_forward(pre.w_rec, pre.b, h, x)), res.heads, tested, key=test_key,
+                    n_trials=n_test)
+    return {"tasks": [t for t, _ in fs], "left_out": [list(o) for _, o in fs], "r2": np.asarray(prims.r2),
+            "corr": np.asarray(prims.corr), "test": test, "pretrain_mse": pre.test_mse, "pretrain_var": pre.target_var,
+            "curve_steps": res.curve_steps, "curve": res.curve, "x_weights": prims.x_weights}
+
+
+def new_tasks() -> tuple[Task, ...]:
+    """Tasks in no corpus, written with the public task API (see :mod:`molap.extra_tasks`)."""
+    from .extra_tasks import EXTRA_TASKS
+
+    return tuple(EXTRA_TASKS.values())

@@ -1,0 +1,35 @@
+import numpy as np
+import pytest
+
+from molap import MolapError
+from molap.generalize import embed, fit_folds, folds
+from molap.primitives import PrimitivesConfig, fit
+from molap.tasks import TASK_NAMES, get_tasks
+
+
+def test_folds():
+    loo = folds("loo")
+    assert len(loo) == 9 and all(t == out[0] and len(out) == 1 for t, out in loo)
+    l2o = folds("l2o")
+    assert l2o[0] == ("delay_pro", ("delay_pro", "delay_anti")) and l2o[-1] == ("multi_mem", ("multi_mem", "delay_pro"))
+    with pytest.raises(MolapError, match="unknown generalisation mode 'l3o'"):
+        folds("l3o")
+
+
+def test_left_out_channels_are_absent_from_the_fitted_primitives():
+    kept = tuple(t for t in TASK_NAMES if t != "context_mem_dm1")
+    p = fit(PrimitivesConfig("cca", 2, 60, 0, kept))
+    assert p.x_weights.shape[0] == 25 - 3 and p.y_weights.shape[0] == 22 - 2
+    e = embed(p, kept)
+    starts_x = np.cumsum([0] + [t.n_in for t in get_tasks(None)])
+    starts_y = np.cumsum([0] + [t.n_out for t in get_tasks(None)])
+    i = TASK_NAMES.index("context_mem_dm1")
+    assert np.all(e.x_weights[starts_x[i]:starts_x[i + 1]] == 0) and np.all(e.y_weights[starts_y[i]:starts_y[i + 1]] == 0)
+    assert e.x_weights.shape == (25, 2) and np.count_nonzero(e.x_weights.any(1)) > 10
+
+
+def test_fit_folds_stacks_every_fold():
+    fs, prims = fit_folds("l2o", "pca", 2, 30, 0)
+    assert len(fs) == 9 and prims.x_weights.shape == (9, 25, 2) and prims.y_weights.shape == (9, 22, 2)
+    with pytest.raises(MolapError, match="expected 'cca' or 'pca'"):
+        fit_folds("loo", "ica", 2, 30, 0)

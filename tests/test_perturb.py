@@ -1,0 +1,73 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from molap import MolapError, experiments as E, perturb as P
+from molap.network import Layout
+
+LAY = Layout(100, 2)
+W = jax.random.normal(jax.random.key(0), (100, 100)) + 5.0  # no zeros before lesioning
+
+
+@pytest.mark.parametrize("kind, n_region", [("m1", 2500), ("m2", 2500), ("inter", 5000), ("global", 10000)])
+@pytest.mark.parametrize("percent", [0, 5, 30, 50, 100])
+def test_lesions_zero_exact_counts_inside_their_region(kind, n_region, percent):
+    w, sil = P.perturb(kind, W, jax.random.key(1), percent, LAY)
+    assert sil is None
+    zero = np.asarray(w == 0)
+    assert zero.sum() == int(percent / 100 * n_region)
+    assert not zero[np.asarray(P.region(kind, LAY)) == 0].any()
+
+
+def test_lesion_draws_differ_and_repeat():
+    a, _ = P.perturb("m1", W, jax.random.key(1), 30, LAY)
+    b, _ = P.perturb("m1", W, jax.random.key(2), 30, LAY)
+    c, _ = P.perturb("m1", W, jax.random.key(1), 30, LAY)
+    assert not bool(jnp.all((a == 0) == (b == 0))) and bool(jnp.all(a == c))
+
+
+def test_noise_statistics():
+    w, _ = P.perturb("noise", jnp.zeros((100, 100)), jax.random.key(3), 0.02, LAY)
+    assert abs(float(w.std()) - 0.02) < 5e-4 and abs(float(w.mean())) < 5e-4
+
+
+def test_silencing_clamps_units_to_zero():
+    _, sil = P.perturb("silence", W, jax.random.key(4), 30, LAY)
+    assert int(sil.sum()) == 30
+    from molap import network
+
+    p = network.init(jax.random.key(5), 2, 2, LAY)
+    _, h = network.run(p, jax.random.normal(jax.random.key(6), (3, 20, 2)), silence=sil)
+    assert float(jnp.abs(h[..., np.asarray(sil) > 0]).max()) == 0.0
+
+
+@pytest.mark.parametrize("kind, levels, msg", [
+    ("m1", [-5], r"percentages in \[0, 100\]"), ("global", [120], r"percentages in \[0, 100\]"),
+    ("noise", [-0.01], "sigma must be >= 0"), ("m1", [], "non-empty"),
+])
+def test_bad_levels(kind, levels, msg):
+    with pytest.raises(MolapError, match=msg):
+        P.check_levels(kind, levels)
+
+
+def test_bad_kind_draws_and_module():
+    with pytest.raises(MolapError, match="unknown perturbation kind 'm3'"):
+        P.check_kind("m3")
+    with pytest.raises(MolapError, match="module index 2 does not exist"):
+        Layout(100, 2).block(2)
+    run = {"heads": None}
+    with pytest.raises(MolapError, match="draw count must be a positive integer"):
+        P.sweep(run, "molap", "m1", [0], layout=LAY, n_draws=0, key=jax.random.key(0), test_key=jax.random.key(1))
+
+
+def test_sweep_level_zero_matches_the_unperturbed_test(tmp_path, monkeypatch):
+    monkeypatch.setenv("MOLAP_CACHE", str(tmp_path))
+    prof = E.get_profile("tiny")
+    run = E.trained(prof, "random", 0)
+    s = E.perturbation(prof, "random", "global", 0, levels=[0, 50])
+    assert s["acc"].shape == (2, prof.n_draws, 9, 2)
+    # level 0 leaves the network intact: every draw equals the unperturbed test score
+    ref = np.array([run["test"][t].paper for t in s["tasks"]])
+    assert prof.perturb_trials == prof.n_test
+    np.testing.assert_allclose(s["acc"][0, :, :, 0], np.broadcast_to(ref, (prof.n_draws, 9)), atol=1e-3)
