@@ -89,7 +89,20 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _select_device(argv: list[str]) -> None:
+    """``--device cpu|gpu`` must reach JAX before it starts (importing molap starts it)."""
+    import os
+
+    for i, a in enumerate(argv):
+        value = a.split("=", 1)[1] if a.startswith("--device=") else argv[i + 1] if a == "--device" and i + 1 < len(argv) else None
+        if value in ("cpu", "gpu"):
+            os.environ["JAX_PLATFORMS"] = "cuda" if value == "gpu" else "cpu"
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "jax" not in sys.modules:
+        _select_device(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

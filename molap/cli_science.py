@@ -113,6 +113,18 @@ def cmd_generalize(args) -> None:
     print(markdown_table(rows, ["task", "left_out", "r2", "paper", "decision", "trivial_decision"], digits=3))
 
 
+def cmd_reproduce(args) -> None:
+    import jax  # the device was selected before JAX started (cli.main)
+
+    from .reproduce import reproduce
+    from .report import markdown_table
+
+    print(f"profile {args.profile}, device {jax.devices()[0]}")
+    summary = reproduce(args.profile)
+    print(markdown_table(summary, digits=1))
+    print(f"total: {sum(r['wall_s'] for r in summary):.1f} s")
+
+
 def add_commands(sub) -> None:
     """Register the science subcommands on the ``molap`` parser."""
     from .experiments import PROFILES
@@ -155,6 +167,11 @@ def add_commands(sub) -> None:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_generalize)
+
+    s = sub.add_parser("reproduce", help="run every experiment of the book in order, filling the cache")
+    s.add_argument("--profile", choices=list(PROFILES), default="quick")
+    s.add_argument("--device", choices=["cpu", "gpu"], default=None)
+    s.set_defaults(func=cmd_reproduce)
 
     s = sub.add_parser("counts", help="parameter counts: the paper's Table 1, its stated sizes, our networks")
     s.add_argument("--json", action="store_true")

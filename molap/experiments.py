@@ -95,8 +95,8 @@ PROFILES = {
         n_test=500,
         seeds=(0, 1),
         dni=DNIConfig(n_cov=500),
-        n_draws=5,
-        perturb_trials=500,
+        n_draws=3,
+        perturb_trials=200,
     ),
     "paper": Profile(
         name="paper",

@@ -51,13 +51,33 @@ def test_primitives_json(capsys):
     assert out["r2"] is None and len(out["explained_variance_inputs"]) == 2
 
 
-def test_train_tiny_profile(capsys, tmp_path, monkeypatch):
-    monkeypatch.setenv("MOLAP_CACHE", str(tmp_path))
+def test_train_tiny_profile(capsys):
+    import os
+    from pathlib import Path
+
     assert main(["train", "--method", "molap", "--profile", "tiny", "--seed", "1", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert [r["task"] for r in out["test"]][0] == "delay_pro" and len(out["test"]) == 9
     assert all(0 <= r["paper"] <= 100 and r["code"] >= 0 for r in out["test"])
-    assert list(tmp_path.glob("trained-*.npz"))
+    assert list(Path(os.environ["MOLAP_CACHE"]).glob("trained-*.npz"))
+
+
+def test_perturb_and_generalize_tiny(capsys):
+    assert main(["perturb", "--kind", "m2", "--method", "random", "--profile", "tiny", "--levels", "0", "30",
+                 "--tasks", "multi_mem", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [r["level"] for r in out["levels"]] == [0.0, 30.0] and out["draws"] == 2 and out["tasks"] == ["multi_mem"]
+    assert out["levels"][0]["paper_sd"] == 0.0  # the intact network: every draw identical
+    assert main(["generalize", "--mode", "l2o", "--method", "pca", "--profile", "tiny", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["folds"]) == 9 and out["folds"][0]["left_out"] == "delay_pro+delay_anti"
+
+
+def test_counts_json(capsys):
+    assert main(["counts", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["stated_sizes"]["separate"]["total"] == 91_800
+    assert 13 < out["updates_ratio_dni_over_molap"]["stated_sizes"] < 14
 
 
 @pytest.mark.parametrize(
@@ -68,6 +88,10 @@ def test_train_tiny_profile(capsys, tmp_path, monkeypatch):
         (["primitives", "--components", "40", "--trials", "20"], "component count must be an integer in [1, 22]"),
         (["primitives", "--tasks", "nope", "--trials", "20"], "unknown task 'nope'"),
         (["train", "--seed", "x"], "invalid int value: 'x'"),
+        (["perturb", "--kind", "m1", "--profile", "tiny", "--levels", "-5"], "percentages in [0, 100]"),
+        (["perturb", "--kind", "noise", "--profile", "tiny", "--levels", "-0.1"], "sigma must be >= 0"),
+        (["perturb", "--kind", "m3"], "invalid choice: 'm3'"),
+        (["generalize", "--mode", "l3o"], "invalid choice: 'l3o'"),
     ],
 )
 def test_science_bad_input(argv, message, tmp_path):
