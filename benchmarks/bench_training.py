@@ -170,6 +170,14 @@ def main() -> None:
         res[f"torch_9nets_ms_threads{n}"] = ms(med[f"torch_9_t{n}"])
         res[f"ratio_jax_over_torch_1_threads{n}"] = med["jax_1"] / med[f"torch_1_t{n}"]
         res[f"ratio_jax_over_torch_9_threads{n}"] = med["jax_9"] / med[f"torch_9_t{n}"]
+    # paired: the ratio within each round, then the median over rounds (robust to load that changes between rounds)
+    pr = lambda n, d: statistics.median(x / y for x, y in zip(times[n], times[d]))  # noqa: E731
+    res["paired_ratio_jax_9_over_1"] = pr("jax_9", "jax_1")
+    res["paired_ratio_jax_over_torch_1"] = pr("jax_1", "torch_1")
+    res["paired_ratio_jax_over_torch_9"] = pr("jax_9", "torch_9")
+    for n in threads[1:]:
+        res[f"paired_ratio_jax_over_torch_1_threads{n}"] = pr("jax_1", f"torch_1_t{n}")
+        res[f"paired_ratio_jax_over_torch_9_threads{n}"] = pr("jax_9", f"torch_9_t{n}")
     tstep = a.batch * N_STEPS
     res["throughput_trialsteps_per_s"] = {
         "jax_1head": tstep / med["jax_1"], "jax_9heads": 9 * tstep / med["jax_9"],
@@ -207,6 +215,11 @@ def main() -> None:
     for n in threads[1:]:
         print(f"  JAX / torch ({n} thread), one network {res[f'ratio_jax_over_torch_1_threads{n}']:6.2f}, "
               f"nine heads {res[f'ratio_jax_over_torch_9_threads{n}']:.2f}")
+    print("  paired (per-round ratio, median over rounds): JAX 9/1 heads "
+          f"{res['paired_ratio_jax_9_over_1']:.2f}; JAX/torch({threads[0]} thr) one {res['paired_ratio_jax_over_torch_1']:.2f}, "
+          f"nine {res['paired_ratio_jax_over_torch_9']:.2f}"
+          + "".join(f"; JAX/torch({n} thr) one {res[f'paired_ratio_jax_over_torch_1_threads{n}']:.2f}, "
+                    f"nine {res[f'paired_ratio_jax_over_torch_9_threads{n}']:.2f}" for n in threads[1:]))
     raw = {k: [ms(t) for t in v] for k, v in times.items()}
     print(json.dumps({"batch": a.batch, "units": a.units, "steps_per_call": a.steps,
                       "torch_steps_per_call": a.torch_steps, "repeats": a.repeats, "torch_threads": threads, **res, "raw_ms": raw}))

@@ -112,6 +112,13 @@ PROFILES = {
 }
 
 
+def training_fields(p: Profile) -> dict:
+    """The parts of a profile that determine training results (the cache key of trained runs):
+    everything but its name, its seed list and the perturbation sizes."""
+    return {k: getattr(p, k) for k in ("primitives_trials", "n_components", "layout", "g", "pretrain", "heads",
+                                        "n_test", "dni", "primitives_seed")}
+
+
 def get_profile(profile: str | Profile | None = None) -> Profile:
     """A profile by name; None reads ``MOLAP_PROFILE`` (default ``quick``)."""
     if isinstance(profile, Profile):
@@ -167,7 +174,7 @@ def modules(profile: str | Profile | None = None, method: str = "molap", seed: i
     if method == "random":
         return {"w_rec": init.w_rec, "b": init.b, "pretrain": None}
     prim_method = "cca" if method == "molap" else "pca"
-    cfg = {"profile": p, "method": method, "seed": seed, "tasks": tasks}
+    cfg = {"profile": training_fields(p), "method": method, "seed": seed, "tasks": tasks}
 
     def compute():
         prim = primitives(p, prim_method, tasks)
@@ -215,7 +222,8 @@ def learning_rate(profile: str | Profile | None = None, method: str = "molap") -
     """
     p = get_profile(profile)
     check_method(method)
-    cfg = {"profile": p, "method": method, "grid": LR_GRID, "fraction": PILOT_FRACTION}
+    cfg = {"profile": training_fields(p), "seed": p.seeds[0], "method": method, "grid": LR_GRID,
+           "fraction": PILOT_FRACTION}
 
     def compute():
         scores = []
@@ -243,7 +251,7 @@ def trained(profile: str | Profile | None = None, method: str = "molap", seed: i
     if heads is None:
         lr = learning_rate(p, method)["lr"] if lr is None else lr
         heads = with_lr(p.heads, lr)
-    cfg = {"profile": p, "method": method, "seed": seed, "heads": heads}
+    cfg = {"profile": training_fields(p), "method": method, "seed": seed, "heads": heads}
     return store.cached("trained", cfg, lambda: _run(p, method, seed, heads) | {"lr": heads.schedule.lr})
 
 
@@ -275,7 +283,8 @@ def perturbation(profile: str | Profile | None = None, method: str = "molap", ki
     check_method(method)
     perturb.check_kind(kind)
     lv = perturb.levels_for(kind) if levels is None else tuple(float(v) for v in perturb.check_levels(kind, levels))
-    cfg = {"profile": p, "method": method, "kind": kind, "seed": seed, "levels": lv}
+    cfg = {"profile": training_fields(p), "lr_seed": p.seeds[0], "n_draws": p.n_draws, "trials": p.perturb_trials,
+           "method": method, "kind": kind, "seed": seed, "levels": lv}
 
     def compute():
         run = trained(p, method, seed)
@@ -297,7 +306,7 @@ def generalisation(profile: str | Profile | None = None, mode: str = "loo", meth
     if method not in ("cca", "pca"):
         raise MolapError(f"unknown primitives method {method!r}; expected 'cca' or 'pca'")
     hc = with_lr(p.heads, learning_rate(p, "molap")["lr"])
-    cfg = {"profile": p, "mode": mode, "method": method, "seed": seed, "heads": hc}
+    cfg = {"profile": training_fields(p), "mode": mode, "method": method, "seed": seed, "heads": hc}
 
     def compute():
         return generalize.run_folds(
@@ -317,7 +326,7 @@ def new_task_heads(profile: str | Profile | None = None, method: str = "molap", 
     check_method(method, FROZEN)
     hc = with_lr(p.heads, learning_rate(p, "molap")["lr"])
     ts = new_tasks()
-    cfg = {"profile": p, "method": method, "seed": seed, "heads": hc, "tasks": [t.name for t in ts]}
+    cfg = {"profile": training_fields(p), "method": method, "seed": seed, "heads": hc, "tasks": [t.name for t in ts]}
 
     def compute():
         m = modules(p, method, seed)
