@@ -38,15 +38,10 @@ def jax_setup(names, n_units: int, batch: int, n_steps: int):
     w = training.time_weights(5.0)
     l2 = 1e-5
 
-    if hasattr(training, "heads_loss"):
-        def loss_fn(h, k):
-            x, y = training.padded_batches(ts, k, batch)
-            return training.heads_loss(p.w_rec, p.b, h, x, y, unit_mask, w, l2)
-    else:  # same loss as training.train_heads / train_stacked
-        def loss_fn(h, k):
-            x, y = training.padded_batches(ts, k, batch)
-            out = training.heads_forward(p.w_rec, p.b, h, x)
-            return jnp.sum(training.task_losses(out, y, unit_mask, w)) + l2 * jnp.sum(h.w_in ** 2)
+    def loss_fn(h, k):  # the loss of training.train_heads
+        x, y = training.padded_batches(ts, k, batch)
+        out = training.heads_forward(p.w_rec, p.b, h, x)
+        return jnp.sum(training.task_losses(out, y, unit_mask, w)) + l2 * jnp.sum(h.w_in ** 2)
 
     tr = training.Trainer(loss_fn, mask, training.Schedule(1e-2, 1, 1000, 1.0), key=jax.random.key(2))
     state = {"h": heads, "s": tr.init(heads), "start": 0}

@@ -153,8 +153,13 @@ def evaluate_perturbed(params: RNNParams, shared: bool, layout: Layout, kind: st
     def one(args):
         level, draw = args
         dkey = jax.random.fold_in(jax.random.fold_in(key, draw), 0)
-        keys = jnp.stack([dkey if shared else jax.random.fold_in(dkey, i) for i in range(n_tasks)])
-        w, sil = jax.vmap(lambda w_, k_: perturb(kind, w_, k_, level, layout))(p.w_rec, keys)
+        if shared:  # one network: draw once, every task sees the same perturbed weights
+            w, sil = perturb(kind, p.w_rec[0], dkey, level, layout)
+            w = jnp.broadcast_to(w, p.w_rec.shape)
+            sil = None if sil is None else jnp.broadcast_to(sil, (n_tasks,) + sil.shape)
+        else:
+            keys = jnp.stack([jax.random.fold_in(dkey, i) for i in range(n_tasks)])
+            w, sil = jax.vmap(lambda w_, k_: perturb(kind, w_, k_, level, layout))(p.w_rec, keys)
         pp = p._replace(w_rec=w)
         if sil is None:
             out = jax.vmap(lambda q, xi: network.run(q, xi)[0])(pp, x)
