@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 UV_VERSION=0.13.8
 PY=${PYTHON:-$(command -v python3.11 || command -v python3)}
+PY=$("$PY" -c 'import sys; print(sys.executable)')  # the real interpreter, not a pyenv shim
 export UV_PYTHON_DOWNLOADS=never UV_PYTHON="$PY"
 if [ ! -x .tools/bin/uv ]; then
   "$PY" -m venv .tools
