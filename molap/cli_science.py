@@ -116,11 +116,22 @@ def cmd_generalize(args) -> None:
 def cmd_reproduce(args) -> None:
     import jax  # the device was selected before JAX started (cli.main)
 
-    from .reproduce import reproduce
+    from .errors import MolapError
+    from .reproduce import check, reproduce
     from .report import markdown_table
+    from .sharding import describe
 
-    print(f"profile {args.profile}, device {jax.devices()[0]}")
-    summary = reproduce(args.profile)
+    if args.check:
+        missing = check(args.profile)
+        for m in missing:
+            print(m)
+        if missing:
+            raise MolapError(f"{len(missing)} result(s) of profile {args.profile!r} are missing or stale; "
+                             f"run `molap reproduce --profile {args.profile}`")
+        print(f"every result of profile {args.profile!r} is cached or committed for the current configuration")
+        return
+    print(f"profile {args.profile}, {describe()}: {jax.devices()[0]}", flush=True)
+    summary = reproduce(args.profile, log=lambda m: print(m, flush=True), only=args.stages)
     print(markdown_table(summary, digits=1))
     print(f"total: {sum(r['wall_s'] for r in summary):.1f} s")
 
@@ -171,6 +182,10 @@ def add_commands(sub) -> None:
     s = sub.add_parser("reproduce", help="run every experiment of the book in order, filling the cache")
     s.add_argument("--profile", choices=list(PROFILES), default="quick")
     s.add_argument("--device", choices=["cpu", "gpu"], default=None)
+    s.add_argument("--check", action="store_true", help="compute nothing; fail if a result is missing or stale")
+    from .reproduce import STAGES
+
+    s.add_argument("--stages", nargs="+", choices=STAGES, default=None, help="run only these stages")
     s.set_defaults(func=cmd_reproduce)
 
     s = sub.add_parser("counts", help="parameter counts: the paper's Table 1, its stated sizes, our networks")

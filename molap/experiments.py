@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass, replace
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from . import network, store
@@ -25,7 +26,8 @@ from .metrics import Scores
 from .network import Layout, RNNParams
 from .primitives import Primitives, PrimitivesConfig, fit as fit_primitives
 from .tasks import TASK_NAMES, get_tasks
-from .methods import FROZEN, METHODS, DNIConfig, DNIResult, dni_scores, stacked_forward, train_dni, train_separate
+from .methods import (FROZEN, METHODS, DNIConfig, DNIResult, dni_scores, stacked_forward, train_dni_many,
+                      train_separate_many)
 from .training import (
     HeadConfig,
     Heads,
@@ -35,8 +37,10 @@ from .training import (
     Schedule,
     evaluate,
     evaluate_heads,
-    pretrain,
+    pretrain_folds,
     train_heads,
+    train_heads_many,
+    unstack,
 )
 
 for _cls in (RNNParams, Heads, HeadsResult, PretrainResult, Primitives, Scores, DNIResult):
@@ -151,10 +155,23 @@ def primitives_config(profile: Profile, method: str = "cca", tasks=None) -> Prim
     return PrimitivesConfig(method, profile.n_components, profile.primitives_trials, profile.primitives_seed, names)
 
 
+def cached_fit(cfg: PrimitivesConfig) -> Primitives:
+    """:func:`molap.primitives.fit`, cached by its configuration."""
+    return store.cached("primitives", cfg, lambda: fit_primitives(cfg))
+
+
+def fold_primitives(profile: str | Profile | None = None, mode: str = "loo", method: str = "cca"):
+    """Every generalisation fold's fitted map (cached): (folds, stacked Primitives)."""
+    from .generalize import fit_folds
+
+    p = get_profile(profile)
+    return fit_folds(mode, method, p.n_components, p.primitives_trials, p.primitives_seed, cached_fit)
+
+
 def primitives(profile: str | Profile | None = None, method: str = "cca", tasks=None) -> Primitives:
     """The fitted primitives of a profile (cached)."""
     cfg = primitives_config(get_profile(profile), method, tasks)
-    return store.cached("primitives", cfg, lambda: fit_primitives(cfg))
+    return cached_fit(cfg)
 
 
 def initial_network(profile: Profile, seed: int) -> RNNParams:
@@ -162,49 +179,90 @@ def initial_network(profile: Profile, seed: int) -> RNNParams:
     return network.init(stream(seed, INIT), 1, 1, profile.layout, profile.g)
 
 
+def _stack(items):
+    return jax.tree.map(lambda *a: np.stack([np.asarray(x) for x in a]), *items)
+
+
+def family(method: str) -> tuple[str, ...]:
+    """The methods trained together with ``method`` in one vmapped run (same shapes)."""
+    return FROZEN if method in FROZEN else (method,)
+
+
 def modules(profile: str | Profile | None = None, method: str = "molap", seed: int = 0, tasks=None):
     """Frozen recurrent weights of a method: dict(w_rec, b, pretrain) (cached).
 
     ``molap`` pre-trains on CCA primitives, ``pca`` on PCA primitives, ``random`` keeps the
-    initial reservoir (pretrain is None).
+    initial reservoir (pretrain is None). A missing entry of the full corpus is computed together
+    with every other missing (molap and pca) x profile seed, in one vmapped pre-training.
     """
     p = get_profile(profile)
     check_method(method, FROZEN)
-    init = initial_network(p, seed)
+    seed = check_seed(seed)
     if method == "random":
+        init = initial_network(p, seed)
         return {"w_rec": init.w_rec, "b": init.b, "pretrain": None}
-    prim_method = "cca" if method == "molap" else "pca"
-    cfg = {"profile": training_fields(p), "method": method, "seed": seed, "tasks": tasks}
+    group = [(m, s) for m in ("molap", "pca") for s in p.seeds] if tasks is None and seed in p.seeds else []
+    group = group or [(method, seed)]
+    cfgs = [{"profile": training_fields(p), "method": m, "seed": s, "tasks": tasks} for m, s in group]
 
-    def compute():
-        prim = primitives(p, prim_method, tasks)
-        r = pretrain(prim, tasks, init, p.layout, p.pretrain, key=stream(seed, PRETRAIN))
-        return {"w_rec": r.w_rec, "b": r.b, "pretrain": r}
+    def compute(idx):
+        sel = [group[i] for i in idx]
+        prims = _stack([primitives(p, "cca" if m == "molap" else "pca", tasks) for m, _ in sel])
+        init = _stack([initial_network(p, s) for _, s in sel])
+        keys = jnp.stack([stream(s, PRETRAIN) for _, s in sel])
+        r = pretrain_folds(prims, tasks, init, p.layout, p.pretrain, key=keys)
+        return [{"w_rec": r.w_rec[j], "b": r.b[j], "pretrain": jax.tree.map(lambda a, j=j: a[j], r)}
+                for j in range(len(sel))]
 
-    return store.cached("modules", cfg, compute)
+    return store.cached_many("modules", cfgs, compute)[group.index((method, seed))]
 
 
-def _run(p: Profile, method: str, seed: int, hc: HeadConfig, progress: bool = True) -> dict:
-    """Train one method with one recipe: dict(test, curve_steps, curve, losses, method-specific)."""
+def _run_many(p: Profile, specs: list[tuple[str, int, HeadConfig]], *, pilot: bool = False,
+              progress: bool = True) -> list[dict]:
+    """Train several (method, seed, recipe) of one family together (recipes may differ only in
+    their learning rate): a list of dict(test, curve_steps, curve, losses, method-specific).
+    A pilot scores DNI's per-task evaluation on the validation stream and skips the test set."""
     tasks = get_tasks(None)
-    key, val_key, test_key = stream(seed, HEADS), stream(seed, VAL), stream(seed, TEST)
+    methods = {m for m, _, _ in specs}
+    if len({family(m) for m in methods}) != 1:
+        raise MolapError(f"methods {sorted(methods)} cannot be trained together")
+    base = specs[0][2]
+    for _, _, hc in specs:
+        if replace(hc, schedule=replace(hc.schedule, lr=base.schedule.lr)) != base:
+            raise MolapError("runs trained together may differ only in their learning rate")
+    scale = np.array([hc.schedule.lr / base.schedule.lr for _, _, hc in specs], np.float32)
+    keys = jnp.stack([stream(s, HEADS) for _, s, _ in specs])
+    val_keys = jnp.stack([stream(s, VAL) for _, s, _ in specs])
+    test_keys = jnp.stack([stream(s, VAL if pilot else TEST) for _, s, _ in specs])
+    method = specs[0][0]
+    outs = []
     if method in FROZEN:
-        m = modules(p, method, seed)
-        res = train_heads(m["w_rec"], m["b"], None, hc, key=key, val_key=val_key, progress=progress)
-        test = evaluate_heads(m["w_rec"], m["b"], res.heads, tasks, key=test_key, n_trials=p.n_test)
-        out = {"w_rec": m["w_rec"], "b": m["b"], "heads": res.heads}
+        ms = [modules(p, m, s) for m, s, _ in specs]
+        w_rec, b = jnp.stack([m["w_rec"] for m in ms]), jnp.stack([m["b"] for m in ms])
+        res = train_heads_many(w_rec, b, None, base, keys=keys, val_keys=val_keys, lr_scale=scale, progress=progress)
+        for j, m in enumerate(ms):
+            r = unstack(res, j)
+            test = None if pilot else evaluate_heads(m["w_rec"], m["b"], r.heads, tasks, key=test_keys[j],
+                                                     n_trials=p.n_test)
+            outs.append((r, test, {"w_rec": m["w_rec"], "b": m["b"], "heads": r.heads}))
     elif method == "separate":
-        res = train_separate(tasks, initial_network(p, seed), hc, key=key, val_key=val_key, progress=progress)
-        test = evaluate(jax.jit(stacked_forward), res.heads, tasks, key=test_key, n_trials=p.n_test)
-        out = {"params": res.heads}
+        inits = _stack([initial_network(p, s) for _, s, _ in specs])
+        res = train_separate_many(tasks, inits, base, keys=keys, val_keys=val_keys, lr_scale=scale, progress=progress)
+        fwd = jax.jit(stacked_forward)
+        for j in range(len(specs)):
+            r = unstack(res, j)
+            test = None if pilot else evaluate(fwd, r.heads, tasks, key=test_keys[j], n_trials=p.n_test)
+            outs.append((r, test, {"params": r.heads}))
     else:  # dni
-        r = train_dni(tasks, hc, p.dni, p.g, key=key, val_key=val_key, n_test=p.n_test, test_key=test_key,
-                      progress=progress)
-        test = dni_scores(r, tasks, "final")
-        out = {"params": r.params, "after_own": dni_scores(r, tasks, "after_own")}
-        res = HeadsResult(None, r.losses.ravel(), np.zeros(0), np.zeros((0, len(tasks), 5)))
-    return out | {"test": test, "losses": res.losses, "curve_steps": res.curve_steps, "curve": res.curve,
-                  "tasks": list(TASK_NAMES), "method": method, "seed": seed}
+        rs = train_dni_many(tasks, base, p.dni, p.g, keys=keys, test_keys=test_keys, n_test=p.n_test, lr_scale=scale,
+                            progress=progress)
+        for r in rs:
+            res = HeadsResult(None, r.losses.ravel(), np.zeros(0), np.zeros((0, len(tasks), 5)))
+            outs.append((res, dni_scores(r, tasks, "final"),
+                         {"params": r.params, "after_own": dni_scores(r, tasks, "after_own")}))
+    return [extra | {"test": test, "losses": r.losses, "curve_steps": r.curve_steps, "curve": r.curve,
+                     "tasks": list(TASK_NAMES), "method": m, "seed": s, "lr": hc.schedule.lr}
+            for (r, test, extra), (m, s, hc) in zip(outs, specs)]
 
 
 def with_lr(hc: HeadConfig, lr: float, fraction: int = 1) -> HeadConfig:
@@ -219,22 +277,28 @@ def learning_rate(profile: str | Profile | None = None, method: str = "molap") -
     For each lr in :data:`LR_GRID`, a pilot run (seed ``profile.seeds[0]``, 1/5 of the steps)
     is scored on the validation stream by the mean decision-unit accuracy over tasks (for DNI,
     right after each task's own training); the best lr wins. Returns dict(lr, grid, scores).
+    The pilots of a method family (:func:`family`) run together.
     """
     p = get_profile(profile)
     check_method(method)
-    cfg = {"profile": training_fields(p), "seed": p.seeds[0], "method": method, "grid": LR_GRID,
-           "fraction": PILOT_FRACTION}
+    group = family(method)
+    cfgs = [{"profile": training_fields(p), "seed": p.seeds[0], "method": m, "grid": LR_GRID,
+             "fraction": PILOT_FRACTION} for m in group]
 
-    def compute():
-        scores = []
-        for lr in LR_GRID:
-            r = _run(p, method, p.seeds[0], with_lr(p.heads, lr, PILOT_FRACTION), progress=False)
-            src = r["after_own"] if method == "dni" else (
-                {n: Scores(*r["curve"][-1, i]) for i, n in enumerate(TASK_NAMES)})
-            scores.append(float(np.mean([s.decision for s in src.values()])))
-        return {"lr": float(LR_GRID[int(np.argmax(scores))]), "grid": list(LR_GRID), "scores": scores}
+    def compute(idx):
+        specs = [(group[i], p.seeds[0], with_lr(p.heads, lr, PILOT_FRACTION)) for i in idx for lr in LR_GRID]
+        runs = _run_many(p, specs, pilot=True, progress=False)
+        out = []
+        for j in range(len(idx)):
+            scores = []
+            for r in runs[j * len(LR_GRID):(j + 1) * len(LR_GRID)]:
+                src = r["after_own"] if r["method"] == "dni" else (
+                    {n: Scores(*r["curve"][-1, i]) for i, n in enumerate(TASK_NAMES)})
+                scores.append(float(np.mean([s.decision for s in src.values()])))
+            out.append({"lr": float(LR_GRID[int(np.argmax(scores))]), "grid": list(LR_GRID), "scores": scores})
+        return out
 
-    return store.cached("lr", cfg, compute)
+    return store.cached_many("lr", cfgs, compute)[group.index(method)]
 
 
 def trained(profile: str | Profile | None = None, method: str = "molap", seed: int = 0,
@@ -244,15 +308,32 @@ def trained(profile: str | Profile | None = None, method: str = "molap", seed: i
     The learning rate is the method's selected one (:func:`learning_rate`) unless ``lr`` or a
     full ``heads`` recipe is given. Returns dict(test: {task: Scores}, curve_steps, curve, losses,
     lr, ...) plus w_rec, b, heads (frozen methods), params (separate, DNI) and after_own (DNI).
+    With the profile's recipe, every missing run of the method's family and the profile's seeds
+    is trained together in one vmapped run.
     """
     p = get_profile(profile)
     check_method(method)
     seed = check_seed(seed)
-    if heads is None:
-        lr = learning_rate(p, method)["lr"] if lr is None else lr
-        heads = with_lr(p.heads, lr)
-    cfg = {"profile": training_fields(p), "method": method, "seed": seed, "heads": heads}
-    return store.cached("trained", cfg, lambda: _run(p, method, seed, heads) | {"lr": heads.schedule.lr})
+    if heads is None and lr is None and seed in p.seeds:
+        group = [(m, s, with_lr(p.heads, learning_rate(p, m)["lr"])) for m in family(method) for s in p.seeds]
+    else:
+        group = [(method, seed, heads if heads is not None else
+                  with_lr(p.heads, learning_rate(p, method)["lr"] if lr is None else lr))]
+    cfgs = [{"profile": training_fields(p), "method": m, "seed": s, "heads": hc} for m, s, hc in group]
+    by_lr = {}
+    for i, (_, _, hc) in enumerate(group):
+        by_lr.setdefault(replace(hc, schedule=replace(hc.schedule, lr=0.0)), []).append(i)
+
+    def compute(idx):
+        out = {}
+        for members in by_lr.values():
+            todo = [i for i in idx if i in members]
+            if todo:
+                out.update(zip(todo, _run_many(p, [group[i] for i in todo])))
+        return [out[i] for i in idx]
+
+    mine = [i for i, (m, s, _) in enumerate(group) if (m, s) == (method, seed)][0]
+    return store.cached_many("trained", cfgs, compute)[mine]
 
 
 def score_rows(test: dict) -> list[dict]:
@@ -295,43 +376,60 @@ def perturbation(profile: str | Profile | None = None, method: str = "molap", ki
     return store.cached("perturb", cfg, compute)
 
 
+VARIANTS = (("loo", "cca"), ("loo", "pca"), ("l2o", "cca"), ("l2o", "pca"))
+"""The generalisation variants (mode, primitives) of the book, trained together."""
+
+
 def generalisation(profile: str | Profile | None = None, mode: str = "loo", method: str = "cca",
                    seed: int = 0) -> dict:
     """Leave-one-out or leave-two-out folds for CCA or PCA primitives (cached; see
-    :mod:`molap.generalize`). The heads use the learning rate chosen for ``molap``."""
+    :mod:`molap.generalize`). The heads use the learning rate chosen for ``molap``. Missing
+    variants of :data:`VARIANTS` are computed together."""
     from . import generalize
 
     p = get_profile(profile)
     generalize.folds(mode)
     if method not in ("cca", "pca"):
         raise MolapError(f"unknown primitives method {method!r}; expected 'cca' or 'pca'")
+    seed = check_seed(seed)
     hc = with_lr(p.heads, learning_rate(p, "molap")["lr"])
-    cfg = {"profile": training_fields(p), "mode": mode, "method": method, "seed": seed, "heads": hc}
+    group = list(VARIANTS) if (mode, method) in VARIANTS else [(mode, method)]
+    cfgs = [{"profile": training_fields(p), "mode": mo, "method": me, "seed": seed, "heads": hc} for mo, me in group]
 
-    def compute():
-        return generalize.run_folds(
-            mode, method, init=initial_network(p, seed), layout=p.layout, pretrain_config=p.pretrain,
+    def compute(idx):
+        return generalize.run_variants(
+            [group[i] for i in idx], init=initial_network(p, seed), layout=p.layout, pretrain_config=p.pretrain,
             head_config=hc, n_components=p.n_components, n_trials=p.primitives_trials,
             primitives_seed=p.primitives_seed, key=stream(seed, PRETRAIN), val_key=stream(seed, VAL),
-            test_key=stream(seed, TEST), n_test=p.n_test)
+            test_key=stream(seed, TEST), n_test=p.n_test, fit_fn=cached_fit)
 
-    return store.cached("generalise", cfg, compute)
+    return store.cached_many("generalise", cfgs, compute)[group.index((mode, method))]
 
 
 def new_task_heads(profile: str | Profile | None = None, method: str = "molap", seed: int = 0) -> dict:
-    """Heads for the tasks in no corpus (:mod:`molap.extra_tasks`) on a method's frozen modules."""
+    """Heads for the tasks in no corpus (:mod:`molap.extra_tasks`) on a method's frozen modules
+    (cached; the frozen methods' missing entries are trained together)."""
     from .generalize import new_tasks
 
     p = get_profile(profile)
     check_method(method, FROZEN)
+    seed = check_seed(seed)
     hc = with_lr(p.heads, learning_rate(p, "molap")["lr"])
     ts = new_tasks()
-    cfg = {"profile": training_fields(p), "method": method, "seed": seed, "heads": hc, "tasks": [t.name for t in ts]}
+    group = [m for m in ("molap", "random") if m != method] + [method]
+    cfgs = [{"profile": training_fields(p), "method": m, "seed": seed, "heads": hc, "tasks": [t.name for t in ts]}
+            for m in group]
 
-    def compute():
-        m = modules(p, method, seed)
-        res = train_heads(m["w_rec"], m["b"], ts, hc, key=stream(seed, HEADS), val_key=stream(seed, VAL))
-        test = evaluate_heads(m["w_rec"], m["b"], res.heads, ts, key=stream(seed, TEST), n_trials=p.n_test)
-        return {"tasks": [t.name for t in ts], "test": test, "curve_steps": res.curve_steps, "curve": res.curve}
+    def compute(idx):
+        ms = [modules(p, group[i], seed) for i in idx]
+        res = train_heads_many(jnp.stack([m["w_rec"] for m in ms]), jnp.stack([m["b"] for m in ms]), ts, hc,
+                               keys=jnp.stack([stream(seed, HEADS)] * len(idx)),
+                               val_keys=jnp.stack([stream(seed, VAL)] * len(idx)))
+        out = []
+        for j, m in enumerate(ms):
+            r = unstack(res, j)
+            test = evaluate_heads(m["w_rec"], m["b"], r.heads, ts, key=stream(seed, TEST), n_trials=p.n_test)
+            out.append({"tasks": [t.name for t in ts], "test": test, "curve_steps": r.curve_steps, "curve": r.curve})
+        return out
 
-    return store.cached("newtasks", cfg, compute)
+    return store.cached_many("newtasks", cfgs, compute)[-1]

@@ -9,7 +9,7 @@ pre-train in one vmapped computation and train their heads in another.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -20,7 +20,7 @@ from .errors import MolapError
 from .network import RNNParams
 from .primitives import Primitives, PrimitivesConfig, fit
 from .tasks import TASK_NAMES, Task, get_tasks
-from .training import HeadConfig, Heads, evaluate, head_masks, init_heads, pretrain_folds, train_stacked
+from .training import HeadConfig, Heads, evaluate, head_masks, init_heads, pretrain_folds, train_stacked, unstack
 
 MODES = ("loo", "l2o")
 
@@ -65,15 +65,17 @@ def embed(prim: Primitives, kept: Sequence[str], all_tasks: Sequence[str] = TASK
         explained_x=np.asarray(prim.explained_x, np.float32), explained_y=np.asarray(prim.explained_y, np.float32))
 
 
-def fit_folds(mode: str, method: str, n_components: int, n_trials: int, seed: int) -> tuple[list, Primitives]:
-    """Fit every fold's primitives: (fold list, stacked embedded Primitives with leading axis F)."""
+def fit_folds(mode: str, method: str, n_components: int, n_trials: int, seed: int,
+              fit_fn: Callable[[PrimitivesConfig], Primitives] = fit) -> tuple[list, Primitives]:
+    """Fit every fold's primitives: (fold list, stacked embedded Primitives with leading axis F).
+    ``fit_fn`` fits one configuration (e.g. a cached fit)."""
     if method not in ("cca", "pca"):
         raise MolapError(f"unknown primitives method {method!r} for generalisation; expected 'cca' or 'pca'")
     fs = folds(mode)
     maps = []
     for _, out in fs:
         kept = tuple(t for t in TASK_NAMES if t not in out)
-        maps.append(embed(fit(PrimitivesConfig(method, n_components, n_trials, seed, kept)), kept))
+        maps.append(embed(fit_fn(PrimitivesConfig(method, n_components, n_trials, seed, kept)), kept))
     return fs, jax.tree.map(lambda *a: np.stack([np.asarray(x) for x in a]), *maps)
 
 
@@ -87,25 +89,48 @@ def fold_forward(w_rec: jax.Array, b: jax.Array, heads: Heads, x: jax.Array) -> 
     return jax.vmap(one)(w_rec, b, heads.w_in, heads.w_out, heads.b_out, x)
 
 
-def run_folds(mode: str, method: str, *, init: RNNParams, layout, pretrain_config, head_config: HeadConfig,
-              n_components: int, n_trials: int, primitives_seed: int, key: jax.Array, val_key: jax.Array,
-              test_key: jax.Array, n_test: int, progress: bool = True) -> dict:
-    """All folds of one mode and primitive method: dict(tasks, left_out, r2, test, ...)."""
-    fs, prims = fit_folds(mode, method, n_components, n_trials, primitives_seed)
+def run_folds(mode: str, method: str, **kwargs) -> dict:
+    """All folds of one mode and primitive method: dict(tasks, left_out, r2, test, ...)
+    (keywords as :func:`run_variants`)."""
+    return run_variants([(mode, method)], **kwargs)[0]
+
+
+def run_variants(variants: Sequence[tuple[str, str]], *, init: RNNParams, layout, pretrain_config,
+                 head_config: HeadConfig, n_components: int, n_trials: int, primitives_seed: int, key: jax.Array,
+                 val_key: jax.Array, test_key: jax.Array, n_test: int, progress: bool = True,
+                 fit_fn: Callable[[PrimitivesConfig], Primitives] = fit) -> list[dict]:
+    """Several (mode, method) variants, all their folds pre-trained in one vmapped computation and
+    all their held-out heads trained in another; one dict per variant (see :func:`run_folds`)."""
+    fits = [fit_folds(mode, method, n_components, n_trials, primitives_seed, fit_fn) for mode, method in variants]
+    tested_names = [t for t, _ in fits[0][0]]
+    if any([t for t, _ in fs] != tested_names for fs, _ in fits):
+        raise MolapError("variants trained together must test the same tasks in the same order")
+    n_v, n_f = len(variants), len(tested_names)
+    prims = jax.tree.map(lambda *a: np.concatenate(a), *[pr for _, pr in fits])  # (V * F, ...)
     pre = pretrain_folds(prims, None, init, layout, pretrain_config, key=jax.random.fold_in(key, 0),
                          progress=progress)
-    tested = get_tasks([t for t, _ in fs])
+    w_rec = pre.w_rec.reshape((n_v, n_f) + pre.w_rec.shape[1:])
+    b = pre.b.reshape((n_v, n_f) + pre.b.shape[1:])
+    tested = get_tasks(tested_names)
     n = init.w_rec.shape[0]
-    heads = init_heads(tested, n, key=jax.random.fold_in(key, 1))
-    mask, _ = head_masks(tested, n)
-    res = train_stacked(lambda h, x: fold_forward(pre.w_rec, pre.b, h, x), heads, mask, tested, head_config,
-                        lambda h: head_config.l2 * jnp.sum(h.w_in ** 2), key=jax.random.fold_in(key, 2),
-                        val_key=val_key, desc=f"{mode} {method}: training the held-out heads" if progress else None)
-    test = evaluate(jax.jit(lambda h, x: fold_forward(pre.w_rec, pre.b, h, x)), res.heads, tested, key=test_key,
-                    n_trials=n_test)
-    return {"tasks": [t for t, _ in fs], "left_out": [list(o) for _, o in fs], "r2": np.asarray(prims.r2),
-            "corr": np.asarray(prims.corr), "test": test, "pretrain_mse": pre.test_mse, "pretrain_var": pre.target_var,
-            "curve_steps": res.curve_steps, "curve": res.curve, "x_weights": prims.x_weights}
+    rep = lambda a: jnp.broadcast_to(jnp.asarray(a), (n_v,) + jnp.shape(a))  # noqa: E731
+    heads = jax.tree.map(rep, init_heads(tested, n, key=jax.random.fold_in(key, 1)))
+    mask = jax.tree.map(rep, head_masks(tested, n)[0])
+    res = train_stacked(lambda h, x, d: fold_forward(d[0], d[1], h, x), heads, mask, tested, head_config,
+                        lambda h: head_config.l2 * jnp.sum(h.w_in ** 2), key=jnp.stack([jax.random.fold_in(key, 2)] * n_v),
+                        val_key=jnp.stack([val_key] * n_v), data=(w_rec, b),
+                        desc=f"{n_v} variant(s): training the held-out heads" if progress else None)
+    fwd = jax.jit(fold_forward)
+    out = []
+    for v, (fs, pr) in enumerate(fits):
+        r = unstack(res, v)
+        test = evaluate(lambda h, x, v=v: fwd(w_rec[v], b[v], h, x), r.heads, tested, key=test_key, n_trials=n_test)
+        sl = slice(v * n_f, (v + 1) * n_f)
+        out.append({"tasks": tested_names, "left_out": [list(o) for _, o in fs], "r2": np.asarray(pr.r2),
+                    "corr": np.asarray(pr.corr), "test": test, "pretrain_mse": pre.test_mse[sl],
+                    "pretrain_var": pre.target_var[sl], "curve_steps": r.curve_steps, "curve": r.curve,
+                    "x_weights": pr.x_weights})
+    return out
 
 
 def new_tasks() -> tuple[Task, ...]:

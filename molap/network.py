@@ -12,6 +12,7 @@ unit i to unit j, W_out (N, n_out).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -108,12 +109,22 @@ def trainable(params: RNNParams, **masks) -> RNNParams:
     return RNNParams(**out)
 
 
-def run(params: RNNParams, inputs: jax.Array, *, unroll: int = 1, silence: jax.Array | None = None):
+def scan_unroll() -> int:
+    """Time steps per loop iteration of :func:`run`: ``$MOLAP_SCAN_UNROLL`` (default 1). Larger
+    values cut loop overhead on a GPU and compile longer; results are the same."""
+    v = os.environ.get("MOLAP_SCAN_UNROLL", "1")
+    if not v.isdigit() or int(v) < 1:
+        raise MolapError(f"MOLAP_SCAN_UNROLL must be a positive integer, got {v!r}")
+    return int(v)
+
+
+def run(params: RNNParams, inputs: jax.Array, *, unroll: int | None = None, silence: jax.Array | None = None):
     """Run the network over time.
 
-    inputs: (B, T, n_in). silence: optional (N,) 0/1 mask of units clamped to zero. Returns
-    (outputs (B, T, n_out), states (B, T, N)).
+    inputs: (B, T, n_in). silence: optional (N,) 0/1 mask of units clamped to zero. ``unroll``
+    defaults to :func:`scan_unroll`. Returns (outputs (B, T, n_out), states (B, T, N)).
     """
+    unroll = scan_unroll() if unroll is None else unroll
     if inputs.ndim != 3 or inputs.shape[-1] != params.w_in.shape[0]:
         raise MolapError(
             f"inputs must have shape (trials, steps, {params.w_in.shape[0]}), got {tuple(inputs.shape)}"

@@ -6,36 +6,50 @@ import time
 from typing import Callable
 
 from . import experiments as E
-from .methods import FROZEN, METHODS
+from . import store
+from .methods import FROZEN
 from .perturb import KINDS
 from .training import HeadConfig
 
 
 def stages(profile: E.Profile) -> list[tuple[str, list[tuple[str, Callable]]]]:
-    """(stage name, [(item name, thunk)]) in dependency order."""
+    """(stage name, [(item name, thunk)]) in dependency order. Runs trained together (a method
+    family over all seeds, the pilots of a family) are one item."""
     p = profile
     s0 = p.seeds[0]
+    seeds = f"seeds {', '.join(map(str, p.seeds))}"
     return [
         ("primitives", [(m, lambda m=m: E.primitives(p, m)) for m in ("cca", "pca", "pca_joint")]
-         + [("r2 table", lambda: E.r2_table(p))]),
-        ("pre-training", [(f"{m} seed {s}", lambda m=m, s=s: E.modules(p, m, s))
-                          for m in FROZEN if m != "random" for s in p.seeds]),
-        ("learning rates", [(m, lambda m=m: E.learning_rate(p, m)) for m in METHODS]),
-        ("training", [(f"{m} seed {s}", lambda m=m, s=s: E.trained(p, m, s)) for m in METHODS for s in p.seeds]
+         + [("r2 table", lambda: E.r2_table(p))]
+         + [(f"{mode} {m} folds", lambda mode=mode, m=m: E.fold_primitives(p, mode, m))
+            for mode in ("loo", "l2o") for m in ("cca", "pca")]),
+        ("pre-training", [(f"molap and pca, {seeds}", lambda: [E.modules(p, m, s) for m in ("molap", "pca")
+                                                               for s in p.seeds])]),
+        ("learning rates", [(", ".join(f), lambda f=f: [E.learning_rate(p, m) for m in f])
+                            for f in (FROZEN, ("separate",), ("dni",))]),
+        ("training", [(f"{', '.join(f)}, {seeds}", lambda f=f: [E.trained(p, m, s) for m in f for s in p.seeds])
+                      for f in (FROZEN, ("separate",), ("dni",))]
          + [("molap, paper's literal recipe", lambda: E.trained(p, "molap", s0,
                                                                  heads=HeadConfig.paper_literal(p.heads.batch)))]),
-        ("perturbations", [(f"{m} {k}", lambda m=m, k=k: E.perturbation(p, m, k, s0)) for m in METHODS for k in KINDS]),
+        ("perturbations", [(f"{m} {k}", lambda m=m, k=k: E.perturbation(p, m, k, s0)) for m in E.METHODS for k in KINDS]),
         ("generalisation", [(f"{mode} {m}", lambda mode=mode, m=m: E.generalisation(p, mode, m, s0))
                             for mode in ("loo", "l2o") for m in ("cca", "pca")]
          + [(f"new tasks, {m}", lambda m=m: E.new_task_heads(p, m, s0)) for m in ("molap", "random")]),
     ]
 
 
-def reproduce(profile: str | E.Profile | None = None, log: Callable[[str], None] = print) -> list[dict]:
-    """Compute (or load from the cache) every result; returns per-stage wall times."""
+STAGES = ("primitives", "pre-training", "learning rates", "training", "perturbations", "generalisation")
+
+
+def reproduce(profile: str | E.Profile | None = None, log: Callable[[str], None] = print,
+              only: tuple[str, ...] | None = None) -> list[dict]:
+    """Compute (or load) every result, stage by stage; returns per-stage wall times. ``only``
+    restricts to some stages (their inputs are still computed or loaded as needed)."""
     p = E.get_profile(profile)
     summary = []
     for name, items in stages(p):
+        if only and name not in only:
+            continue
         t0 = time.perf_counter()
         for i, (item, thunk) in enumerate(items):
             t = time.perf_counter()
@@ -43,3 +57,18 @@ def reproduce(profile: str | E.Profile | None = None, log: Callable[[str], None]
             log(f"[{name} {i + 1}/{len(items)}] {item}: {time.perf_counter() - t:.1f} s")
         summary.append({"stage": name, "items": len(items), "wall_s": time.perf_counter() - t0})
     return summary
+
+
+def check(profile: str | E.Profile | None = None) -> list[str]:
+    """The items whose results are neither cached nor committed for the current configuration
+    (missing or stale); computes nothing."""
+    p = E.get_profile(profile)
+    missing = []
+    with store.read_only():
+        for name, items in stages(p):
+            for item, thunk in items:
+                try:
+                    thunk()
+                except store.MissingResult as e:
+                    missing.append(f"{name}: {item}: {e}")
+    return missing

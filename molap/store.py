@@ -73,8 +73,9 @@ def _unflatten(prefix: str, data, spec: dict):
     return s["value"]
 
 
-def provenance(wall_s: float | None = None) -> dict:
-    """Package version, git commit, device and wall time of a computation."""
+def provenance(wall_s: float | None = None, shared_with: int = 1) -> dict:
+    """Package version, git commit, device and wall time of a computation (``wall_s`` is the share
+    of a computation done for ``shared_with`` results together)."""
     from . import __version__
 
     try:
@@ -82,8 +83,9 @@ def provenance(wall_s: float | None = None) -> dict:
                                 cwd=Path(__file__).parent, timeout=5).stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         commit = None
-    return {"version": __version__, "commit": commit, "device": str(jax.devices()[0].device_kind),
-            "wall_s": wall_s, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    return {"version": __version__, "commit": commit or os.environ.get("MOLAP_COMMIT"),
+            "device": str(jax.devices()[0].device_kind), "jax": jax.__version__, "wall_s": wall_s,
+            "shared_with": shared_with, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
 
 
 def save(path: str | os.PathLike, obj: Any, **meta) -> Path:
@@ -126,7 +128,8 @@ def load(path: str | os.PathLike, *, with_meta: bool = False):
 
 
 def cache_dir() -> Path:
-    """``$MOLAP_CACHE``, else ``.molap_cache`` at the repository root (or ~/.cache/molap)."""
+    """Where results are written: ``$MOLAP_CACHE``, else ``.molap_cache`` at the repository root
+    (or ~/.cache/molap)."""
     env = os.environ.get("MOLAP_CACHE")
     if env:
         d = Path(env)
@@ -135,6 +138,31 @@ def cache_dir() -> Path:
         d = root / ".molap_cache" if (root / "pyproject.toml").exists() else Path.home() / ".cache" / "molap"
     d.mkdir(parents=True, exist_ok=True)
     return d
+
+
+def results_dir() -> Path:
+    """The committed results (``results/`` at the repository root, or ``$MOLAP_RESULTS``): read
+    after the cache, never written by :func:`cached`."""
+    env = os.environ.get("MOLAP_RESULTS")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / "results"
+
+
+_READ_ONLY = {"on": False}
+
+
+class MissingResult(MolapError):
+    """A result that read-only mode (:func:`read_only`) would have had to compute."""
+
+
+class read_only:
+    """Within ``with read_only():`` a result that is neither cached nor committed raises
+    :class:`MissingResult` instead of being computed (``molap reproduce --check``)."""
+
+    def __enter__(self):
+        self._old, _READ_ONLY["on"] = _READ_ONLY["on"], True
+
+    def __exit__(self, *exc):
+        _READ_ONLY["on"] = self._old
 
 
 def _plain(config) -> Any:
@@ -157,19 +185,56 @@ def config_key(kind: str, config) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def cached(kind: str, config, compute: Callable[[], Any], *, refresh: bool = False):
-    """``compute()``'s result for this configuration, from the cache when present and valid."""
+def _path(kind: str, key: str, folder: Path) -> Path:
+    return folder / f"{kind}-{key}.npz"
+
+
+def lookup(kind: str, config):
+    """(found, result): the valid entry for this configuration in the cache or the committed
+    results. A corrupt entry, or one whose recorded key differs, is reported and ignored."""
     key = config_key(kind, config)
-    path = cache_dir() / f"{kind}-{key}.npz"
-    if path.exists() and not refresh:
+    for folder in (cache_dir(), results_dir()):
+        path = _path(kind, key, folder)
+        if not path.exists():
+            continue
         try:
             obj, meta = load(path, with_meta=True)
             if meta.get("key") == key:
-                return obj
-            warnings.warn(f"stale cache entry {path.name} (configuration changed); recomputing")
+                return True, obj
+            warnings.warn(f"stale entry {path} (its recorded configuration differs); ignoring it")
         except MolapError as e:
-            warnings.warn(f"{e}; recomputing")
+            warnings.warn(f"{e}; ignoring it")
+    return False, None
+
+
+def cached_many(kind: str, configs: list, compute: Callable[[list[int]], list], *, refresh: bool = False) -> list:
+    """Results for several configurations of one kind: the entries found are loaded, and the
+    missing ones are computed together by ``compute(indices)`` (a list of results in the same
+    order), then written to the cache one entry each."""
+    out, missing = [None] * len(configs), []
+    for i, c in enumerate(configs):
+        found, obj = (False, None) if refresh else lookup(kind, c)
+        if found:
+            out[i] = obj
+        else:
+            missing.append(i)
+    if not missing:
+        return out
+    if _READ_ONLY["on"]:
+        raise MissingResult(f"no {kind!r} result for {_plain(configs[missing[0]])} (missing or stale); "
+                            f"run `molap reproduce` for this profile")
     t = time.perf_counter()
-    obj = compute()
-    save(path, obj, key=key, kind=kind, config=_plain(config), provenance=provenance(time.perf_counter() - t))
-    return obj
+    results = compute(missing)
+    wall = (time.perf_counter() - t) / len(missing)
+    for i, obj in zip(missing, results):
+        key = config_key(kind, configs[i])
+        save(_path(kind, key, cache_dir()), obj, key=key, kind=kind, config=_plain(configs[i]),
+             provenance=provenance(wall, shared_with=len(missing)))
+        out[i] = obj
+    return out
+
+
+def cached(kind: str, config, compute: Callable[[], Any], *, refresh: bool = False):
+    """``compute()``'s result for this configuration, from the cache (or the committed results)
+    when present and valid."""
+    return cached_many(kind, [config], lambda idx: [compute()], refresh=refresh)[0]

@@ -87,38 +87,71 @@ class Trainer:
 
     loss_fn(params, key) -> scalar loss (draws its own batch from key); step s uses the batch key
     ``fold_in(key, s)``. Entries where ``mask`` is 0 are never changed (bit-identical).
+
+    ``batched=True`` trains K independent networks in one vmapped step: params, mask and ``data``
+    (per-network constants, e.g. frozen recurrent weights) have a leading axis K, ``key`` is a
+    (K,) key array, ``lr_scale`` (K,) multiplies each network's learning rate, and
+    loss_fn(params, key, data) is one network's loss. Network k follows exactly the steps it would
+    take alone with key ``key[k]``. The K axis is sharded across local devices when there are
+    several (:func:`molap.sharding.shard`).
     """
 
     def __init__(self, loss_fn: Callable, mask, schedule: Schedule, *, key: jax.Array,
-                 tx: optax.GradientTransformation | None = None):
-        self.schedule, self.mask = schedule, mask
+                 tx: optax.GradientTransformation | None = None, batched: bool = False, data=None,
+                 lr_scale=None):
+        self.schedule, self.mask, self.batched = schedule, mask, batched
         self.tx = tx if tx is not None else optax.adam(schedule.learning_rate())
         grad_fn = jax.value_and_grad(loss_fn)
         tx = self.tx
 
-        def one(carry, step):
-            p, s = carry
-            loss, g = grad_fn(p, jax.random.fold_in(key, step))
-            g = jax.tree.map(lambda a, m: a * m, g, mask)
+        def single(p, s, k, m, d, scale, step):
+            loss, g = grad_fn(p, jax.random.fold_in(k, step), *(() if d is None else (d,)))
+            g = jax.tree.map(lambda a, mm: a * mm, g, m)
             upd, s = tx.update(g, s, p)
-            p = jax.tree.map(lambda a, u, m: jnp.where(m > 0, a + u, a), p, upd, mask)
-            return (p, s), loss
+            p = jax.tree.map(lambda a, u, mm: jnp.where(mm > 0, a + scale * u, a), p, upd, m)
+            return p, s, loss
+
+        if batched:
+            n = len(key)
+            scales = jnp.ones((n,)) if lr_scale is None else jnp.asarray(lr_scale, jnp.float32)
+            if scales.shape != (n,):
+                raise MolapError(f"lr_scale must have shape ({n},), got {tuple(scales.shape)}")
+            from .sharding import shard
+            key, mask, data, scales = shard((key, mask, data, scales))
+            vstep = jax.vmap(single, (0, 0, 0, 0, None if data is None else 0, 0, None))
+
+            def one(carry, step):
+                p, s, loss = vstep(*carry, key, mask, data, scales, step)
+                return (p, s), loss
+        else:
+            if data is not None or lr_scale is not None:
+                raise MolapError("data and lr_scale need batched=True")
+
+            def one(carry, step):
+                p, s, loss = single(*carry, key, mask, None, 1.0, step)
+                return (p, s), loss
 
         self._chunk = jax.jit(lambda p, s, steps: jax.lax.scan(one, (p, s), steps))
 
     def init(self, params):
+        if self.batched:
+            from .sharding import shard
+            return shard(jax.vmap(self.tx.init)(params))
         return self.tx.init(params)
 
     def run(self, params, opt_state, start: int, n_steps: int, *, chunk: int = 50, desc: str | None = None):
-        """Steps [start, start + n_steps): returns (params, opt_state, losses (n_steps,))."""
+        """Steps [start, start + n_steps): returns (params, opt_state, losses (n_steps,) or (n_steps, K))."""
         chunk = max(c for c in range(1, min(chunk, n_steps) + 1) if n_steps % c == 0)
+        if self.batched:
+            from .sharding import shard
+            params = shard(params)
         losses = []
         bar = tqdm(total=n_steps, desc=desc, disable=desc is None, leave=False, mininterval=2.0)
         for c0 in range(start, start + n_steps, chunk):
             (params, opt_state), ls = self._chunk(params, opt_state, jnp.arange(c0, c0 + chunk))
             ls = np.asarray(ls)
             if not np.all(np.isfinite(ls)):
-                bad = c0 + int(np.argmin(np.isfinite(ls)))
+                bad = c0 + int(np.argmax(~np.isfinite(ls).reshape(chunk, -1).all(1)))
                 raise MolapError(f"loss became {ls[~np.isfinite(ls)][0]} at step {bad}; "
                                  f"expected a finite loss (lower the learning rate?)")
             losses.append(ls)
@@ -169,49 +202,58 @@ def pretrain_folds(prims: Primitives, tasks: Sequence[str] | None, init: RNNPara
                    config: PretrainConfig = PretrainConfig(), *, key: jax.Array, n_test: int = 500,
                    progress: bool = True) -> PretrainResult:
     """:func:`pretrain` for F primitive maps at once (every field of ``prims`` has a leading axis F,
-    all fitted to the columns of ``tasks``), each from the same initial network, in one vmapped
-    step per phase. Every field of the result has a leading axis F."""
+    all fitted to the columns of ``tasks``), in one vmapped step per phase. ``init`` is shared or
+    has a leading axis F (one initial network per fold, e.g. per seed); ``key`` is one key shared
+    by the folds or a (F,) key array. Every field of the result has a leading axis F."""
     r = prims.x_weights.shape[-1]
     n_folds = prims.x_weights.shape[0]
     if layout.n_modules > r:
         raise MolapError(f"{layout.n_modules} modules need {layout.n_modules} primitives, got {r}")
     task_names = None if tasks is None else tuple(t.name for t in get_tasks(tasks))
-    rep = lambda a: jnp.broadcast_to(a, (n_folds,) + a.shape)  # noqa: E731
-    w_rec, b = rep(init.w_rec), rep(init.b)
+    keys = key if key.ndim == 1 else jnp.stack([key] * n_folds)
+    if len(keys) != n_folds:
+        raise MolapError(f"expected {n_folds} keys (one per fold), got {len(keys)}")
+    per_fold = init.w_rec.ndim == 3
+    w_rec = init.w_rec if per_fold else jnp.broadcast_to(init.w_rec, (n_folds,) + init.w_rec.shape)
+    b = init.b if per_fold else jnp.broadcast_to(init.b, (n_folds,) + init.b.shape)
+    prims = jax.tree.map(jnp.asarray, prims)
 
-    def components(batch_key, n):
+    def components(prim, batch_key, n):
         x, y = stack_inputs(sample_corpus(task_names, batch_key, n))
-        return jax.vmap(transform, (0, None, None))(prims, x, y)  # (F, n, 110, r) each
+        return transform(prim, x, y)  # (n, 110, r) each
 
     all_losses, mses, vars_, phases = [], [], [], []
     for k in range(layout.n_modules):
-        kk = jax.random.fold_in(key, k)
-        head = network.init(jax.random.fold_in(kk, 0), 1, 1, layout)
-        params = jax.tree.map(rep, head)._replace(w_rec=w_rec, b=b)
+        kk = fold_keys(keys, k)
+        params = jax.vmap(lambda q: network.init(jax.random.fold_in(q, 0), 1, 1, layout))(kk)._replace(w_rec=w_rec, b=b)
         block = jnp.asarray(layout.block(k))
-        mask = jax.tree.map(rep, network.trainable(head, w_in=True, w_out=True, b_out=True, w_rec=block))
+        mask = network.trainable(jax.tree.map(lambda a: a[0], params), w_in=True, w_out=True, b_out=True, w_rec=block)
+        mask = jax.tree.map(lambda a: jnp.broadcast_to(a, (n_folds,) + a.shape), mask)
 
-        def loss_fn(p, batch_key, k=k, block=block):
-            u, v = components(batch_key, config.batch)
-            y, h = jax.vmap(network.run)(p, u[..., k:k + 1])
-            mse = jnp.mean((y - v[..., k:k + 1]) ** 2, (1, 2, 3))
-            return jnp.sum(mse + config.l2 * jnp.sum((p.w_rec * block) ** 2, (1, 2))
-                           + config.activity * jnp.mean(h ** 2, (1, 2, 3)))
+        def loss_fn(p, batch_key, prim, k=k, block=block):
+            u, v = components(prim, batch_key, config.batch)
+            y, h = network.run(p, u[..., k:k + 1])
+            return (jnp.mean((y - v[..., k:k + 1]) ** 2) + config.l2 * jnp.sum((p.w_rec * block) ** 2)
+                    + config.activity * jnp.mean(h ** 2))
 
-        params, losses = fit(loss_fn, params, mask, config.schedule, key=jax.random.fold_in(kk, 1),
-                             desc=f"pre-training module {k + 1}" if progress else None)
-        u, v = components(jax.random.fold_in(kk, 2), n_test)
-        y, _ = jax.vmap(network.run)(params, u[..., k:k + 1])
-        mses.append(np.asarray(jnp.mean((y - v[..., k:k + 1]) ** 2, (1, 2, 3))))
-        vars_.append(np.asarray(jnp.var(v[..., k], (1, 2))))
-        all_losses.append(losses)
+        trainer = Trainer(loss_fn, mask, config.schedule, key=fold_keys(kk, 1), batched=True, data=prims)
+        params, _, losses = trainer.run(params, trainer.init(params), 0, config.schedule.n_steps,
+                                        desc=f"pre-training module {k + 1} ({n_folds} networks)" if progress else None)
+
+        def held_out(p, prim, q, k=k):
+            u, v = components(prim, jax.random.fold_in(q, 2), n_test)
+            y, _ = network.run(p, u[..., k:k + 1])
+            return jnp.mean((y - v[..., k:k + 1]) ** 2), jnp.var(v[..., k])
+
+        mse, var = jax.jit(jax.vmap(held_out))(params, prims, kk)
+        mses.append(np.asarray(mse))
+        vars_.append(np.asarray(var))
+        all_losses.append(losses.T)
         phases.append((params.w_in[:, 0], params.w_out[:, :, 0], params.b_out[:, 0]))
         w_rec = params.w_rec
     pw_in, pw_out, pb_out = (jnp.stack(a, 1) for a in zip(*phases))
-    # losses are summed over folds (one shared step); each fold gets the summed curve / F
-    curve = np.stack(all_losses) / n_folds
-    return PretrainResult(w_rec, b, np.broadcast_to(curve, (n_folds,) + curve.shape).copy(), np.stack(mses, 1),
-                          np.stack(vars_, 1), pw_in, pw_out, pb_out)
+    return PretrainResult(w_rec, b, np.stack(all_losses, 1), np.stack(mses, 1), np.stack(vars_, 1), pw_in, pw_out,
+                          pb_out)
 
 
 def phase_network(result: PretrainResult, k: int) -> RNNParams:
@@ -317,7 +359,8 @@ def evaluate_heads(w_rec, b, heads: Heads, tasks: Sequence[Task], *, key: jax.Ar
 class HeadsResult(NamedTuple):
     """Trained per-task parameters (``heads``: Heads, or stacked RNNParams for separate networks),
     training losses (n_steps,) summed over tasks, and the validation curve: curve_steps (n_blocks,)
-    and curve (n_blocks, n_tasks, 5) Scores fields after each block."""
+    and curve (n_blocks, n_tasks, 5) Scores fields after each block. A result of K networks
+    trained together has a leading axis K on heads, losses and curve (:func:`unstack` splits it)."""
 
     heads: Any
     losses: np.ndarray
@@ -325,43 +368,99 @@ class HeadsResult(NamedTuple):
     curve: np.ndarray
 
 
-def train_stacked(forward: Callable, params, mask, tasks: Sequence[Task], config: HeadConfig,
-                  penalty: Callable, *, key: jax.Array, val_key: jax.Array, desc: str | None) -> HeadsResult:
-    """Train per-task parameters stacked on a leading task axis, all tasks in one step.
+def unstack(result: HeadsResult, k: int) -> HeadsResult:
+    """Network k of a result trained for K networks together."""
+    return HeadsResult(jax.tree.map(lambda a: a[k], result.heads), result.losses[k], result.curve_steps,
+                       result.curve[k])
 
-    forward(params, x (n_tasks, B, 110, max_in)) -> (n_tasks, B, 110, max_out); penalty(params) ->
-    the regulariser. The loss is the sum over tasks of :func:`task_losses`.
+
+def _keys(keys) -> jax.Array:
+    """A (K,) key array from a key array or a sequence of keys."""
+    return keys if isinstance(keys, jax.Array) and keys.ndim == 1 else jnp.stack(list(keys))
+
+
+def fold_keys(keys: jax.Array, i: int) -> jax.Array:
+    """fold_in(k, i) for each key of a (K,) key array."""
+    return jax.vmap(lambda k: jax.random.fold_in(k, i))(keys)
+
+
+def evaluate_many(forward: Callable, params, data, tasks: Sequence[Task], *, keys: jax.Array,
+                  n_trials: int) -> list[dict[str, Scores]]:
+    """:func:`evaluate` for K networks (leading axis K on params and data; keys (K,)), one after
+    the other with one compiled forward pass; forward(params, x, data) -> outputs."""
+    keys = _keys(keys)
+    fwd = jax.jit(lambda p, d, k: (forward(p, padded_batches(tasks, k, n_trials)[0], d),
+                                   padded_batches(tasks, k, n_trials)[1]))
+    out = []
+    for j in range(len(keys)):
+        pick = lambda a: a[j]  # noqa: E731
+        o, y = fwd(jax.tree.map(pick, params), None if data is None else jax.tree.map(pick, data), keys[j])
+        out.append({t.name: score(o[i, ..., :t.n_out], y[i, ..., :t.n_out]) for i, t in enumerate(tasks)})
+    return out
+
+
+def train_stacked(forward: Callable, params, mask, tasks: Sequence[Task], config: HeadConfig,
+                  penalty: Callable, *, key: jax.Array, val_key: jax.Array, desc: str | None,
+                  data=None, lr_scale=None) -> HeadsResult:
+    """Train K networks' per-task parameters (stacked on a task axis), all tasks and networks in
+    one step.
+
+    params, mask, data: a leading network axis K, then the task axis; key, val_key: (K,) keys;
+    lr_scale: (K,) learning-rate factors (default 1). forward(params, x (n_tasks, B, 110, max_in),
+    data) -> (n_tasks, B, 110, max_out) for one network; penalty(params) -> its regulariser. Each
+    network's loss is the sum over tasks of :func:`task_losses`. Returns a K-network result.
     """
     _, unit_mask = head_masks(tasks, 1)
     weights = time_weights(config.response_weight)
+    key, val_key = _keys(key), _keys(val_key)
 
-    def loss_fn(p, k):
+    def loss_fn(p, k, d=None):
         x, y = padded_batches(tasks, k, config.batch)
-        return jnp.sum(task_losses(forward(p, x), y, unit_mask, weights)) + penalty(p)
+        return jnp.sum(task_losses(forward(p, x, d), y, unit_mask, weights)) + penalty(p)
 
     sched = config.schedule
-    trainer = Trainer(loss_fn, mask, sched, key=key)
-    fwd = jax.jit(forward)
+    trainer = Trainer(loss_fn, mask, sched, key=key, batched=True, data=data, lr_scale=lr_scale)
     losses, curve, opt_state = [], [], trainer.init(params)
     bar = tqdm(range(sched.n_blocks), desc=desc, disable=desc is None)
     for blk in bar:
         params, opt_state, ls = trainer.run(params, opt_state, blk * sched.block_steps, sched.block_steps)
         losses.append(ls)
-        val = evaluate(fwd, params, tasks, key=val_key, n_trials=config.n_val)
-        curve.append([list(val[t.name]) for t in tasks])
-        bar.set_postfix(loss=f"{ls[-1]:.4f}", decision=f"{np.mean([v.decision for v in val.values()]):.1f}%")
+        val = evaluate_many(forward, params, data, tasks, keys=val_key, n_trials=config.n_val)
+        curve.append([[list(v[t.name]) for t in tasks] for v in val])
+        bar.set_postfix(loss=f"{ls[-1].mean():.4f}",
+                        decision=f"{np.mean([s.decision for v in val for s in v.values()]):.1f}%")
     steps = np.arange(1, sched.n_blocks + 1) * sched.block_steps
-    return HeadsResult(params, np.concatenate(losses), steps, np.array(curve))
+    return HeadsResult(params, np.concatenate(losses).T, steps, np.array(curve).swapaxes(0, 1))
+
+
+def _frozen_forward(h: Heads, x: jax.Array, d) -> jax.Array:
+    return heads_forward(d[0], d[1], h, x)
+
+
+def train_heads_many(w_rec: jax.Array, b: jax.Array, tasks: Sequence[str | Task] | None = None,
+                     config: HeadConfig = HeadConfig(), *, keys: jax.Array, val_keys: jax.Array,
+                     lr_scale=None, progress: bool = True) -> HeadsResult:
+    """:func:`train_heads` for K frozen reservoirs at once: w_rec (K, N, N), b (K, N), keys and
+    val_keys (K,), lr_scale (K,). Network k's heads equal what train_heads gives alone with
+    key=keys[k], val_key=val_keys[k] (up to float rounding)."""
+    ts = get_tasks(tasks)
+    keys = _keys(keys)
+    if w_rec.ndim != 3 or b.shape != w_rec.shape[:2] or len(keys) != w_rec.shape[0]:
+        raise MolapError(f"expected w_rec (K, N, N), b (K, N) and K keys; got {tuple(w_rec.shape)}, "
+                         f"{tuple(b.shape)} and {len(keys)} keys")
+    n = w_rec.shape[-1]
+    heads = jax.vmap(lambda k: init_heads(ts, n, key=jax.random.fold_in(k, 0)))(keys)
+    mask, _ = head_masks(ts, n)
+    mask = jax.tree.map(lambda a: jnp.broadcast_to(a, (len(keys),) + a.shape), mask)
+    return train_stacked(_frozen_forward, heads, mask, ts, config, lambda h: config.l2 * jnp.sum(h.w_in ** 2),
+                         key=fold_keys(keys, 1), val_key=val_keys, data=(jnp.asarray(w_rec), jnp.asarray(b)),
+                         lr_scale=lr_scale, desc=f"training task heads ({len(keys)} networks)" if progress else None)
 
 
 def train_heads(w_rec: jax.Array, b: jax.Array, tasks: Sequence[str | Task] | None = None,
                 config: HeadConfig = HeadConfig(), *, key: jax.Array, val_key: jax.Array,
                 progress: bool = True) -> HeadsResult:
     """Train every task's input and readout weights on the frozen (w_rec, b), all tasks at once."""
-    ts = get_tasks(tasks)
-    n = w_rec.shape[0]
-    heads = init_heads(ts, n, key=jax.random.fold_in(key, 0))
-    mask, _ = head_masks(ts, n)
-    return train_stacked(lambda h, x: heads_forward(w_rec, b, h, x), heads, mask, ts, config,
-                         lambda h: config.l2 * jnp.sum(h.w_in ** 2), key=jax.random.fold_in(key, 1),
-                         val_key=val_key, desc="training task heads" if progress else None)
+    res = train_heads_many(jnp.asarray(w_rec)[None], jnp.asarray(b)[None], tasks, config, keys=key[None],
+                           val_keys=val_key[None], progress=progress)
+    return unstack(res, 0)

@@ -10,11 +10,11 @@
 :func:`molap.experiments.trained` runs any of them by name with the profile's shared recipe.
 """
 
-from .dni import DNIConfig, DNIResult, dni_scores, train_dni
-from .separate import init_separate, stacked_forward, train_separate
+from .dni import DNIConfig, DNIResult, dni_scores, train_dni, train_dni_many
+from .separate import init_separate, stacked_forward, train_separate, train_separate_many
 
 METHODS = ("molap", "random", "pca", "separate", "dni")
 FROZEN = ("molap", "random", "pca")
 
 __all__ = ["DNIConfig", "DNIResult", "FROZEN", "METHODS", "dni_scores", "init_separate", "stacked_forward",
-           "train_dni", "train_separate"]
+           "train_dni", "train_dni_many", "train_separate", "train_separate_many"]

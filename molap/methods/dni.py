@@ -17,7 +17,7 @@ Without rule inputs the network cannot tell Pro from Anti (identical inputs, opp
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -30,7 +30,7 @@ from ..errors import MolapError
 from ..metrics import Scores, score
 from ..network import Layout, RNNParams
 from ..tasks import Task, sample
-from ..training import HeadConfig, Trainer, time_weights
+from ..training import HeadConfig, Trainer, _keys, fold_keys, time_weights
 
 WIDTH = 3  #: shared input and output width (the widest task)
 
@@ -68,19 +68,34 @@ def _projector(s: jax.Array, alpha: float) -> jax.Array:
     return jnp.linalg.inv(s / alpha + jnp.eye(s.shape[0]))
 
 
-def projected_adam(schedule, proj: dict) -> optax.GradientTransformation:
-    """Adam, then the DNI projection of the kernel and readout updates."""
+class ProjectedState(NamedTuple):
+    """Adam's state and the four projection matrices (in, act, h, y) it applies."""
+
+    adam: Any
+    proj: dict
+
+
+def projected_adam(schedule, proj: dict | None = None) -> optax.GradientTransformation:
+    """Adam, then the DNI projection of the kernel and readout updates. The projections live in
+    the optimiser state (:class:`ProjectedState`), so networks trained together may each have
+    their own; ``init`` uses ``proj``."""
     adam = optax.adam(schedule.learning_rate())
 
+    def init(params):
+        if proj is None:
+            raise MolapError("projected_adam needs the projections to build its state")
+        return ProjectedState(adam.init(params), proj)
+
     def update(g, state, params=None):
-        u, state = adam.update(g, state, params)
+        u, a = adam.update(g, state.adam, params)
+        pr = state.proj
         n_in = u.w_in.shape[0]
         k = jnp.concatenate([u.w_in, u.w_rec], 0)
-        k = proj["in"] @ k @ proj["act"]
-        w_out = proj["h"] @ u.w_out @ proj["y"]
-        return u._replace(w_in=k[:n_in], w_rec=k[n_in:], w_out=w_out), state
+        k = pr["in"] @ k @ pr["act"]
+        w_out = pr["h"] @ u.w_out @ pr["y"]
+        return u._replace(w_in=k[:n_in], w_rec=k[n_in:], w_out=w_out), ProjectedState(a, pr)
 
-    return optax.GradientTransformation(adam.init, update)
+    return optax.GradientTransformation(init, update)
 
 
 def covariances(params: RNNParams, x: jax.Array, y: jax.Array) -> dict:
@@ -95,19 +110,22 @@ def covariances(params: RNNParams, x: jax.Array, y: jax.Array) -> dict:
     return {"in": s_in, "act": kern.T @ s_in @ kern, "h": hf.T @ hf / hf.shape[0], "y": yf.T @ yf / yf.shape[0]}
 
 
-def train_dni(tasks: Sequence[Task], config: HeadConfig, dni: DNIConfig = DNIConfig(), g: float = 1.5, *,
-              key: jax.Array, val_key: jax.Array, n_test: int, test_key: jax.Array,
-              progress: bool = True) -> DNIResult:
-    """Train the tasks in order with DNI projections; evaluate after each task and at the end."""
+def train_dni_many(tasks: Sequence[Task], config: HeadConfig, dni: DNIConfig = DNIConfig(), g: float = 1.5, *,
+                   keys: jax.Array, test_keys: jax.Array, n_test: int, lr_scale=None,
+                   progress: bool = True) -> list[DNIResult]:
+    """:func:`train_dni` for K networks at once (keys, test_keys and lr_scale (K,)), each with its
+    own projections; network k equals train_dni with key=keys[k], test_key=test_keys[k]."""
     names = [t.name for t in tasks]
     if len(set(names)) != len(names):
         raise MolapError(f"a DNI order names a task twice: {names}")
-    n_tasks = len(tasks)
+    keys, test_keys = _keys(keys), _keys(test_keys)
+    n_nets, n_tasks = len(keys), len(tasks)
     n_in = WIDTH + (n_tasks if dni.rule_inputs else 0)
-    params = network.init(jax.random.fold_in(key, 0), n_in, WIDTH, Layout(dni.n_units, 2), g)
-    mask = network.trainable(params, w_in=True, w_rec=True, w_out=True, b_out=True)
+    params = jax.vmap(lambda k: network.init(jax.random.fold_in(k, 0), n_in, WIDTH, Layout(dni.n_units, 2), g))(keys)
+    mask = network.trainable(jax.tree.map(lambda a: a[0], params), w_in=True, w_rec=True, w_out=True, b_out=True)
+    mask = jax.tree.map(lambda a: jnp.broadcast_to(a, (n_nets,) + a.shape), mask)
     weights = time_weights(config.response_weight)
-    cov_sum, n_seen = None, 0
+    cov_sum = None
     after_own, losses = [], []
 
     def batch(i, t, k, n):
@@ -116,12 +134,13 @@ def train_dni(tasks: Sequence[Task], config: HeadConfig, dni: DNIConfig = DNICon
         y = jnp.pad(b.targets, ((0, 0), (0, 0), (0, WIDTH - t.n_out)))
         return x, y
 
-    def scores(p, i, t, k, n):
-        x, y = batch(i, t, k, n)
-        out, _ = network.run(p, x)
-        return score(out[..., :t.n_out], y[..., :t.n_out])
+    def test_scores(params, i, t):  # (K, 5): task i on every network's test trials
+        fn = jax.jit(lambda p, k: (lambda xy: (network.run(p, xy[0])[0][..., :t.n_out],
+                                               xy[1][..., :t.n_out]))(batch(i, t, k, n_test)))
+        return np.array([list(score(*fn(jax.tree.map(lambda a: a[j], params), jax.random.fold_in(test_keys[j], i))))
+                         for j in range(n_nets)])
 
-    for i, t in enumerate(tqdm(tasks, desc="DNI task sequence", disable=not progress)):
+    for i, t in enumerate(tqdm(tasks, desc=f"DNI task sequence ({n_nets} networks)", disable=not progress)):
         unit = jnp.array([1.0 if j < t.n_out else 0.0 for j in range(WIDTH)])
 
         def loss_fn(p, k, i=i, t=t, unit=unit):
@@ -131,21 +150,34 @@ def train_dni(tasks: Sequence[Task], config: HeadConfig, dni: DNIConfig = DNICon
             mse = jnp.sum(w * (out - y) ** 2) / jnp.sum(w * jnp.ones_like(y))
             return mse + config.l2 * (jnp.sum(p.w_in ** 2) + jnp.sum(p.w_rec ** 2))
 
+        task_keys = fold_keys(keys, 100 + i)
         if cov_sum is None:
-            tx = optax.adam(config.schedule.learning_rate())
+            trainer = Trainer(loss_fn, mask, config.schedule, key=task_keys, batched=True, lr_scale=lr_scale)
+            state = trainer.init(params)
         else:
-            mean = {k: v / n_seen for k, v in cov_sum.items()}
-            tx = projected_adam(config.schedule, {k: _projector(v, dni.alpha) for k, v in mean.items()})
-        trainer = Trainer(loss_fn, mask, config.schedule, key=jax.random.fold_in(key, 100 + i), tx=tx)
-        params, _, ls = trainer.run(params, trainer.init(params), 0, config.schedule.n_steps)
-        losses.append(ls)
-        after_own.append(list(scores(params, i, t, jax.random.fold_in(test_key, i), n_test)))
-        x, y = batch(i, t, jax.random.fold_in(key, 200 + i), dni.n_cov)
-        c = jax.jit(covariances)(params, x, y)
+            proj = jax.vmap(lambda c: {k: _projector(v / i, dni.alpha) for k, v in c.items()})(cov_sum)
+            trainer = Trainer(loss_fn, mask, config.schedule, key=task_keys, tx=projected_adam(config.schedule),
+                              batched=True, lr_scale=lr_scale)
+            state = ProjectedState(jax.vmap(optax.adam(config.schedule.learning_rate()).init)(params), proj)
+        params, _, ls = trainer.run(params, state, 0, config.schedule.n_steps)
+        losses.append(ls.T)
+        after_own.append(test_scores(params, i, t))
+        cov_keys = fold_keys(keys, 200 + i)
+        c = jax.jit(jax.vmap(lambda p, k: covariances(p, *batch(i, t, k, dni.n_cov))))(params, cov_keys)
         cov_sum = c if cov_sum is None else jax.tree.map(jnp.add, cov_sum, c)
-        n_seen += 1
-    final = [list(scores(params, i, t, jax.random.fold_in(test_key, i), n_test)) for i, t in enumerate(tasks)]
-    return DNIResult(params, np.array(after_own), np.array(final), np.stack(losses))
+    final = np.stack([test_scores(params, i, t) for i, t in enumerate(tasks)], 1)
+    after = np.stack(after_own, 1)  # (K, n_tasks, 5)
+    loss_arr = np.stack(losses, 1)  # (K, n_tasks, n_steps)
+    return [DNIResult(jax.tree.map(lambda a: a[j], params), after[j], final[j], loss_arr[j]) for j in range(n_nets)]
+
+
+def train_dni(tasks: Sequence[Task], config: HeadConfig, dni: DNIConfig = DNIConfig(), g: float = 1.5, *,
+              key: jax.Array, val_key: jax.Array | None = None, n_test: int, test_key: jax.Array,
+              progress: bool = True) -> DNIResult:
+    """Train the tasks in order with DNI projections; evaluate after each task and at the end.
+    (``val_key`` is unused: DNI is scored on its test trials after each task.)"""
+    return train_dni_many(tasks, config, dni, g, keys=key[None], test_keys=test_key[None], n_test=n_test,
+                          progress=progress)[0]
 
 
 def dni_scores(result: DNIResult, tasks: Sequence[Task], which: str = "final") -> dict[str, Scores]:

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 from .. import network
 from ..network import RNNParams
 from ..tasks import Task
-from ..training import HeadConfig, HeadsResult, head_masks, init_heads, train_stacked
+from ..training import HeadConfig, HeadsResult, _keys, fold_keys, head_masks, init_heads, train_stacked, unstack
 
 
 def stacked_forward(params: RNNParams, x: jax.Array, *, silence=None) -> jax.Array:
@@ -33,11 +33,21 @@ def init_separate(tasks: Sequence[Task], init: RNNParams, *, key: jax.Array) -> 
     return params, mask
 
 
+def train_separate_many(tasks: Sequence[Task], inits: RNNParams, config: HeadConfig, *, keys: jax.Array,
+                        val_keys: jax.Array, lr_scale=None, progress: bool = True) -> HeadsResult:
+    """:func:`train_separate` for K initial networks at once (every field of ``inits`` with a
+    leading axis K; keys, val_keys and lr_scale (K,))."""
+    keys = _keys(keys)
+    params, mask = jax.vmap(lambda i, k: init_separate(tasks, i, key=jax.random.fold_in(k, 0)))(inits, keys)
+    return train_stacked(lambda p, x, d: stacked_forward(p, x), params, mask, tasks, config,
+                         lambda p: config.l2 * (jnp.sum(p.w_in ** 2) + jnp.sum(p.w_rec ** 2)),
+                         key=fold_keys(keys, 1), val_key=val_keys, lr_scale=lr_scale,
+                         desc=f"training separate networks ({len(keys)} sets)" if progress else None)
+
+
 def train_separate(tasks: Sequence[Task], init: RNNParams, config: HeadConfig, *, key: jax.Array,
                    val_key: jax.Array, progress: bool = True) -> HeadsResult:
     """Train one full network per task; L2 on W_in and W_rec."""
-    params, mask = init_separate(tasks, init, key=jax.random.fold_in(key, 0))
-    return train_stacked(stacked_forward, params, mask, tasks, config,
-                         lambda p: config.l2 * (jnp.sum(p.w_in ** 2) + jnp.sum(p.w_rec ** 2)),
-                         key=jax.random.fold_in(key, 1), val_key=val_key,
-                         desc="training separate networks" if progress else None)
+    res = train_separate_many(tasks, jax.tree.map(lambda a: jnp.asarray(a)[None], init), config, keys=key[None],
+                              val_keys=val_key[None], progress=progress)
+    return unstack(res, 0)

@@ -1,0 +1,51 @@
+"""Probe: step time of the vmapped training loops for several scan unrolls (ms per step)."""
+import os, sys, time
+import jax, jax.numpy as jnp, numpy as np
+print("jax", jax.__version__, jax.devices(), flush=True)
+from molap import network
+from molap.network import Layout
+from molap.tasks import get_tasks, sample
+from molap.training import Trainer, head_masks, heads_forward, init_heads, padded_batches, task_losses, time_weights, Schedule
+
+tasks = get_tasks(None)
+B = int(os.environ.get("PROBE_B", 200)); STEPS = int(os.environ.get("PROBE_STEPS", 200))
+sched = Schedule(1e-2, 1, 1000, 1.5)
+_, unit_mask = head_masks(tasks, 1)
+w8 = time_weights(5.0)
+
+def timeit(name, loss_fn, params, mask, keys, data=None):
+    tr = Trainer(loss_fn, mask, sched, key=keys, batched=True, data=data)
+    s = tr.init(params)
+    t = time.perf_counter(); p, s, _ = tr.run(params, s, 0, 50); jax.block_until_ready(p)
+    comp = time.perf_counter() - t
+    t = time.perf_counter(); p, s, _ = tr.run(p, s, 50, STEPS); jax.block_until_ready(p)
+    dt = (time.perf_counter() - t) / STEPS
+    print(f"unroll {os.environ.get('MOLAP_SCAN_UNROLL', '1'):>3} {name:32s} compile+50 {comp:6.1f} s  {dt*1e3:8.2f} ms/step", flush=True)
+    TIMES.setdefault(os.environ.get("MOLAP_SCAN_UNROLL", "1"), []).append(dt)
+
+TIMES = {}
+WHAT = os.environ.get("PROBE_WHAT", "heads,dni").split(",")
+for u in sys.argv[1:]:
+    os.environ["MOLAP_SCAN_UNROLL"] = u
+    K = 15
+    net = network.init(jax.random.key(1), 1, 1, Layout(100, 2))
+    heads = init_heads(tasks, 100, key=jax.random.key(2))
+    hmask, _ = head_masks(tasks, 100)
+    st = lambda a, K: jnp.stack([a] * K)
+    def hl(h, k, d):
+        x, y = padded_batches(tasks, k, B)
+        return jnp.sum(task_losses(heads_forward(d[0], d[1], h, x), y, unit_mask, w8))
+    if "heads" in WHAT: timeit(f"nine heads x {K} nets", hl, jax.tree.map(lambda a: st(a, K), heads), jax.tree.map(lambda a: st(a, K), hmask),
+           jax.random.split(jax.random.key(0), K), data=(st(net.w_rec, K), st(net.b, K)))
+    t0 = tasks[0]
+    dn = network.init(jax.random.key(4), 3, 3, Layout(200, 2))
+    dm = network.trainable(dn, w_in=True, w_rec=True, w_out=True, b_out=True)
+    def dl(p, k):
+        b = sample(t0, k, B)
+        x = jnp.pad(b.inputs, ((0, 0), (0, 0), (0, 3 - t0.n_in))); y = jnp.pad(b.targets, ((0, 0), (0, 0), (0, 3 - t0.n_out)))
+        return jnp.mean((network.run(p, x)[0] - y) ** 2)
+    if "dni" in WHAT: timeit("dni N=200 x 5", dl, jax.tree.map(lambda a: st(a, 5), dn), jax.tree.map(lambda a: st(a, 5), dm),
+           jax.random.split(jax.random.key(0), 5))
+
+best = min(TIMES, key=lambda u: sum(TIMES[u]))
+print(f"BEST_UNROLL={best}", flush=True)

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The paper profile on a GPU machine whose Python already has jax[cuda], flax, optax, scikit-learn,
+# scipy and tqdm (no install): results go to results/ (committed), the log and a tarball of results/
+# to $OUT (or ./gpu_out). Resumable: finished items are read back from results/.
+# usage: benchmarks/gpu_reproduce.sh SECONDS [STAGE ...]    (stages: see `molap reproduce --help`)
+set -u
+limit=$1; shift
+out=${OUT:-gpu_out}; mkdir -p "$out"
+export PYTHONUNBUFFERED=1 PYTHONPATH=$PWD MOLAP_CACHE=$PWD/results TQDM_DISABLE=1
+if [ -z "${MOLAP_SCAN_UNROLL:-}" ]; then  # pick the scan unroll by a short probe of the slowest loop
+  PROBE_WHAT=dni PROBE_STEPS=200 python3 benchmarks/gpu_probe.py 1 10 2>&1 | grep -v -i warn | tee -a "$out/log"
+  export MOLAP_SCAN_UNROLL=$(grep -o 'BEST_UNROLL=[0-9]*' "$out/log" | tail -1 | cut -d= -f2)
+fi
+echo "MOLAP_SCAN_UNROLL=$MOLAP_SCAN_UNROLL" | tee -a "$out/log"
+stages=(); [ $# -gt 0 ] && stages=(--stages "$@")
+start=$(date +%s)
+timeout "$limit" python3 -m molap reproduce --profile paper --device gpu "${stages[@]}" 2>&1 | grep -v -i warn | tee -a "$out/log"
+echo "wall $(( $(date +%s) - start )) s" | tee -a "$out/log"
+tar czf "$out/results.tgz" results
