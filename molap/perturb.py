@@ -170,7 +170,16 @@ def evaluate_perturbed(params: RNNParams, shared: bool, layout: Layout, kind: st
     lv = jnp.asarray(levels, jnp.float32)
     grid_l = jnp.repeat(lv, n_draws)
     grid_d = jnp.tile(jnp.arange(n_draws), lv.shape[0])
-    acc = jax.lax.map(one, (grid_l, grid_d), batch_size=batch_size)
+    n_dev = jax.local_device_count()
+    if n_dev > 1 and grid_l.shape[0] % n_dev == 0:  # (level, draw) pairs split across devices
+        from .sharding import mesh
+        from jax.sharding import NamedSharding, PartitionSpec
+
+        split = NamedSharding(mesh(), PartitionSpec("nets"))
+        gl, gd = (jax.lax.with_sharding_constraint(g.reshape(n_dev, -1), split) for g in (grid_l, grid_d))
+        acc = jax.vmap(lambda a, b: jax.lax.map(one, (a, b), batch_size=batch_size))(gl, gd)
+    else:
+        acc = jax.lax.map(one, (grid_l, grid_d), batch_size=batch_size)
     return acc.reshape(lv.shape[0], n_draws, n_tasks, 2)
 
 

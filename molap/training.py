@@ -349,11 +349,14 @@ def evaluate(forward: Callable, params, tasks: Sequence[Task], *, key: jax.Array
     return {t.name: score(out[i, ..., :t.n_out], y[i, ..., :t.n_out]) for i, t in enumerate(tasks)}
 
 
+_heads_forward_jit = jax.jit(heads_forward)
+
+
 def evaluate_heads(w_rec, b, heads: Heads, tasks: Sequence[Task], *, key: jax.Array, n_trials: int,
                    silence=None) -> dict[str, Scores]:
     """Scores of every task's head on the frozen reservoir (w_rec, b)."""
-    fwd = jax.jit(lambda h, x: heads_forward(w_rec, b, h, x, silence=silence))
-    return evaluate(fwd, heads, tasks, key=key, n_trials=n_trials)
+    return evaluate(lambda h, x: _heads_forward_jit(w_rec, b, h, x, silence=silence), heads, tasks, key=key,
+                    n_trials=n_trials)
 
 
 class HeadsResult(NamedTuple):
@@ -384,13 +387,24 @@ def fold_keys(keys: jax.Array, i: int) -> jax.Array:
     return jax.vmap(lambda k: jax.random.fold_in(k, i))(keys)
 
 
+_EVAL_FNS: dict = {}
+
+
+def _eval_fn(forward: Callable, tasks: tuple, n_trials: int):
+    """One compiled (outputs, targets) function per forward pass, task list and size."""
+    k = (forward, tuple(t.name for t in tasks), n_trials)
+    if k not in _EVAL_FNS:
+        _EVAL_FNS[k] = jax.jit(lambda p, d, key: (forward(p, padded_batches(tasks, key, n_trials)[0], d),
+                                                  padded_batches(tasks, key, n_trials)[1]))
+    return _EVAL_FNS[k]
+
+
 def evaluate_many(forward: Callable, params, data, tasks: Sequence[Task], *, keys: jax.Array,
                   n_trials: int) -> list[dict[str, Scores]]:
     """:func:`evaluate` for K networks (leading axis K on params and data; keys (K,)), one after
     the other with one compiled forward pass; forward(params, x, data) -> outputs."""
     keys = _keys(keys)
-    fwd = jax.jit(lambda p, d, k: (forward(p, padded_batches(tasks, k, n_trials)[0], d),
-                                   padded_batches(tasks, k, n_trials)[1]))
+    fwd = _eval_fn(forward, tuple(tasks), n_trials)
     out = []
     for j in range(len(keys)):
         pick = lambda a: a[j]  # noqa: E731

@@ -134,9 +134,13 @@ def train_dni_many(tasks: Sequence[Task], config: HeadConfig, dni: DNIConfig = D
         y = jnp.pad(b.targets, ((0, 0), (0, 0), (0, WIDTH - t.n_out)))
         return x, y
 
+    fns = {}
+
     def test_scores(params, i, t):  # (K, 5): task i on every network's test trials
-        fn = jax.jit(lambda p, k: (lambda xy: (network.run(p, xy[0])[0][..., :t.n_out],
-                                               xy[1][..., :t.n_out]))(batch(i, t, k, n_test)))
+        if i not in fns:
+            fns[i] = jax.jit(lambda p, k: (lambda xy: (network.run(p, xy[0])[0][..., :t.n_out],
+                                                       xy[1][..., :t.n_out]))(batch(i, t, k, n_test)))
+        fn = fns[i]
         return np.array([list(score(*fn(jax.tree.map(lambda a: a[j], params), jax.random.fold_in(test_keys[j], i))))
                          for j in range(n_nets)])
 
