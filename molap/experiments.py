@@ -283,7 +283,7 @@ def learning_rate(profile: str | Profile | None = None, method: str = "molap") -
     check_method(method)
     group = family(method)
     cfgs = [{"profile": training_fields(p), "seed": p.seeds[0], "method": m, "grid": LR_GRID,
-             "fraction": PILOT_FRACTION} for m in group]
+             "fraction": PILOT_FRACTION, "scored_on": "validation"} for m in group]
 
     def compute(idx):
         specs = [(group[i], p.seeds[0], with_lr(p.heads, lr, PILOT_FRACTION)) for i in idx for lr in LR_GRID]

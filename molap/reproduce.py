@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Callable
 
 from . import experiments as E
@@ -59,16 +60,27 @@ def reproduce(profile: str | E.Profile | None = None, log: Callable[[str], None]
     return summary
 
 
-def check(profile: str | E.Profile | None = None) -> list[str]:
+def check(profile: str | E.Profile | None = None, used: set | None = None) -> list[str]:
     """The items whose results are neither cached nor committed for the current configuration
-    (missing or stale); computes nothing."""
+    (missing or stale); computes nothing. The entry files found are added to ``used``."""
     p = E.get_profile(profile)
     missing = []
-    with store.read_only():
+    with store.read_only(), store.recording() as seen:
         for name, items in stages(p):
             for item, thunk in items:
                 try:
                     thunk()
                 except store.MissingResult as e:
                     missing.append(f"{name}: {item}: {e}")
+    if used is not None:
+        used |= seen
     return missing
+
+
+def orphans(profiles=("quick", "paper")) -> list[Path]:
+    """Committed entries (``results/``) that no item of the given profiles asks for: stale
+    results of an older configuration or code schema."""
+    used: set = set()
+    for prof in profiles:
+        check(prof, used)
+    return sorted(p for p in store.results_dir().glob("*.npz") if p.resolve() not in used)

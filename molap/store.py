@@ -150,6 +150,22 @@ def results_dir() -> Path:
 _READ_ONLY = {"on": False}
 
 
+_RECORD: list[set] = []
+
+
+class recording:
+    """Within ``with recording() as used:``, every entry file that :func:`lookup` finds is added to
+    the set ``used`` (to find committed entries that no current configuration asks for)."""
+
+    def __enter__(self) -> set:
+        self.used = set()
+        _RECORD.append(self.used)
+        return self.used
+
+    def __exit__(self, *exc):
+        _RECORD.remove(self.used)
+
+
 class MissingResult(MolapError):
     """A result that read-only mode (:func:`read_only`) would have had to compute."""
 
@@ -200,6 +216,8 @@ def lookup(kind: str, config):
         try:
             obj, meta = load(path, with_meta=True)
             if meta.get("key") == key:
+                for used in _RECORD:
+                    used.add(path.resolve())
                 return True, obj
             warnings.warn(f"stale entry {path} (its recorded configuration differs); ignoring it")
         except MolapError as e:
