@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One entry point that sets everything up on a machine with only Python 3.11:
 #   ./dev.sh book   build the book into book/_build/html (the main job)
-#   ./dev.sh test   unit tests, notebook validation (nbval) and a strict book build
+#   ./dev.sh test   unit tests, notebook validation (nbval), a strict book build and a browser check
 #   ./dev.sh lab    JupyterLab with jupytext: open book/*.md as notebooks
 # The first run creates .tools/ (uv) and .venv/ (the locked environment); later runs reuse them.
 set -euo pipefail
@@ -19,14 +19,17 @@ RUN=".tools/bin/uv run --locked --all-extras --no-sync"
 
 case "${1:-}" in
   book)
+    $RUN python tools/vendor_js.py  # MathJax and the widget manager, so the book renders offline
     $RUN jupyter-book build -W --keep-going book/
     echo "book: file://$PWD/book/_build/html/index.html"
     ;;
   test)
-    $RUN pytest tests
+    $RUN pytest -n 2 --dist loadfile tests
     rm -rf book/_build
     $RUN pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=3000 -p no:cacheprovider --ignore=book/_build book/
+    $RUN python tools/vendor_js.py
     $RUN jupyter-book build -W --keep-going book/
+    $RUN pytest -p no:cacheprovider checks  # headless Chromium over every page (skipped without one)
     ;;
   lab)
     $RUN jupyter lab --notebook-dir=book
