@@ -26,7 +26,7 @@ case "${1:-}" in
   test)
     $RUN pytest -n 2 --dist loadfile tests
     rm -rf book/_build
-    $RUN pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=3000 -p no:cacheprovider --ignore=book/_build book/
+    $RUN pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=900 -p no:cacheprovider --ignore=book/_build book/
     $RUN python tools/vendor_js.py
     $RUN jupyter-book build -W --keep-going book/
     $RUN pytest -p no:cacheprovider checks  # headless Chromium over every page (skipped without one)
