@@ -38,7 +38,6 @@ from .training import (
     evaluate,
     evaluate_heads,
     pretrain_folds,
-    train_heads,
     train_heads_many,
     unstack,
 )
