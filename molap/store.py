@@ -239,7 +239,8 @@ def cached_many(kind: str, configs: list, compute: Callable[[list[int]], list], 
     if not missing:
         return out
     if _READ_ONLY["on"]:
-        raise MissingResult(f"no {kind!r} result for {_plain(configs[missing[0]])} (missing or stale); "
+        group = f" (first of {len(missing)} missing results computed together)" if len(missing) > 1 else ""
+        raise MissingResult(f"no {kind!r} result for {_plain(configs[missing[0]])}{group} (missing or stale); "
                             f"run `molap reproduce` for this profile")
     t = time.perf_counter()
     results = compute(missing)
