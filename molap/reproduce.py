@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from . import experiments as E
 from . import store
@@ -77,10 +77,22 @@ def check(profile: str | E.Profile | None = None, used: set | None = None) -> li
     return missing
 
 
-def orphans(profiles=("quick", "paper")) -> list[Path]:
-    """Committed entries (``results/``) that no item of the given profiles asks for: stale
-    results of an older configuration or code schema."""
+class Audit(NamedTuple):
+    """missing: {profile: items neither cached nor committed (see :func:`check`)}; orphans: committed
+    entries (``results/``) that no item of those profiles asks for (stale results of an older
+    configuration or code schema)."""
+
+    missing: dict[str, list[str]]
+    orphans: list[Path]
+
+
+def audit(profiles=("quick", "paper")) -> Audit:
+    """Every item of the given profiles looked up once (nothing computed)."""
     used: set = set()
-    for prof in profiles:
-        check(prof, used)
-    return sorted(p for p in store.results_dir().glob("*.npz") if p.resolve() not in used)
+    missing = {prof: check(prof, used) for prof in profiles}
+    return Audit(missing, sorted(p for p in store.results_dir().glob("*.npz") if p.resolve() not in used))
+
+
+def orphans(profiles=("quick", "paper")) -> list[Path]:
+    """Committed entries that no item of the given profiles asks for (:attr:`Audit.orphans`)."""
+    return audit(profiles).orphans

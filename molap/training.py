@@ -200,15 +200,19 @@ def pretrain(prim: Primitives, tasks: Sequence[str] | None, init: RNNParams, lay
 
 def pretrain_folds(prims: Primitives, tasks: Sequence[str] | None, init: RNNParams, layout: Layout,
                    config: PretrainConfig = PretrainConfig(), *, key: jax.Array, n_test: int = 500,
-                   progress: bool = True) -> PretrainResult:
+                   progress: bool = True, n_phases: int | None = None) -> PretrainResult:
     """:func:`pretrain` for F primitive maps at once (every field of ``prims`` has a leading axis F,
     all fitted to the columns of ``tasks``), in one vmapped step per phase. ``init`` is shared or
     has a leading axis F (one initial network per fold, e.g. per seed); ``key`` is one key shared
-    by the folds or a (F,) key array. Every field of the result has a leading axis F."""
+    by the folds or a (F,) key array. Every field of the result has a leading axis F.
+    ``n_phases`` stops after the first modules (a prefix of the full run, step for step)."""
     r = prims.x_weights.shape[-1]
     n_folds = prims.x_weights.shape[0]
     if layout.n_modules > r:
         raise MolapError(f"{layout.n_modules} modules need {layout.n_modules} primitives, got {r}")
+    n_phases = layout.n_modules if n_phases is None else n_phases
+    if not 1 <= n_phases <= layout.n_modules:
+        raise MolapError(f"n_phases must be an integer in [1, {layout.n_modules}], got {n_phases!r}")
     task_names = None if tasks is None else tuple(t.name for t in get_tasks(tasks))
     keys = key if key.ndim == 1 else jnp.stack([key] * n_folds)
     if len(keys) != n_folds:
@@ -223,7 +227,7 @@ def pretrain_folds(prims: Primitives, tasks: Sequence[str] | None, init: RNNPara
         return transform(prim, x, y)  # (n, 110, r) each
 
     all_losses, mses, vars_, phases = [], [], [], []
-    for k in range(layout.n_modules):
+    for k in range(n_phases):
         kk = fold_keys(keys, k)
         params = jax.vmap(lambda q: network.init(jax.random.fold_in(q, 0), 1, 1, layout))(kk)._replace(w_rec=w_rec, b=b)
         block = jnp.asarray(layout.block(k))

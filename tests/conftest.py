@@ -1,16 +1,48 @@
-"""One cache directory for the whole test session (tiny-profile runs are shared by tests)."""
+"""One result cache for the whole test run, shared by the xdist workers, and the tiny-profile runs
+that several test files use, computed once for all of them."""
 
+import fcntl
 import os
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
 
 @pytest.fixture(autouse=True, scope="session")
 def _session_cache(tmp_path_factory):
+    """$MOLAP_CACHE for the run: one directory for every worker (each has its own basetemp)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    cache = root / "molap_cache"
+    cache.mkdir(exist_ok=True)
     old = os.environ.get("MOLAP_CACHE")
-    os.environ["MOLAP_CACHE"] = str(tmp_path_factory.mktemp("molap_cache"))
-    yield
+    os.environ["MOLAP_CACHE"] = str(cache)
+    yield cache
     if old is None:
         os.environ.pop("MOLAP_CACHE", None)
     else:
         os.environ["MOLAP_CACHE"] = old
+
+
+@contextmanager
+def _exclusive(path: Path):
+    """Hold an exclusive lock on ``path`` (a second worker waits, then finds the cached result)."""
+    with open(path, "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def tiny_frozen(_session_cache):
+    """The tiny profile's frozen-module family (molap, pca, random x both seeds, with their
+    learning-rate pilots), trained once per test run into the shared cache."""
+    from molap import experiments as E
+
+    with _exclusive(_session_cache / "tiny_frozen.lock"):
+        E.trained("tiny", "molap", 0)
+    return E.get_profile("tiny")

@@ -8,6 +8,25 @@ import pytest
 from molap.cli import main
 
 
+def run_cli(argv, capsys) -> tuple[int, str]:
+    """The CLI in this process: (exit status, stderr). A traceback would fail the test itself."""
+    try:
+        code = main(argv)
+    except SystemExit as e:  # argparse's usage errors
+        code = e.code
+    return code, capsys.readouterr().err
+
+
+def test_entry_point_runs_in_a_subprocess(tmp_path):
+    """`python -m molap` as a user runs it: a success prints, a bad input exits 2 with one clear line."""
+    ok = subprocess.run([sys.executable, "-m", "molap", "tasks", "--json"], capture_output=True, text=True, cwd=tmp_path)
+    assert ok.returncode == 0 and json.loads(ok.stdout)[0]["name"] == "delay_pro"
+    for argv, message in [(["sample", "nope", "--out", "x.npz"], "unknown task 'nope'"),  # MolapError
+                          (["generalize", "--mode", "l3o"], "invalid choice: 'l3o'")]:  # argparse
+        r = subprocess.run([sys.executable, "-m", "molap", *argv], capture_output=True, text=True, cwd=tmp_path)
+        assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
 def test_tasks_json(capsys):
     assert main(["tasks", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
@@ -35,11 +54,10 @@ def test_sample_writes_npz(tmp_path, capsys):
         (["sample", "mem_pro", "--out", "/no/such/dir/x.npz"], "output directory '/no/such/dir' does not exist"),
     ],
 )
-def test_bad_input_is_a_clear_error(argv, message, tmp_path):
-    r = subprocess.run([sys.executable, "-m", "molap", *argv], capture_output=True, text=True, cwd=tmp_path)
-    assert r.returncode != 0
-    assert message in r.stderr
-    assert "Traceback" not in r.stderr
+def test_bad_input_is_a_clear_error(argv, message, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, err = run_cli(argv, capsys)
+    assert code == 2 and message in err, err
 
 
 def test_primitives_json(capsys):
@@ -51,7 +69,7 @@ def test_primitives_json(capsys):
     assert out["r2"] is None and len(out["explained_variance_inputs"]) == 2
 
 
-def test_train_tiny_profile(capsys):
+def test_train_tiny_profile(capsys, tiny_frozen):
     import os
     from pathlib import Path
 
@@ -62,7 +80,7 @@ def test_train_tiny_profile(capsys):
     assert list(Path(os.environ["MOLAP_CACHE"]).glob("trained-*.npz"))
 
 
-def test_perturb_and_generalize_tiny(capsys):
+def test_perturb_and_generalize_tiny(capsys, tiny_frozen):
     assert main(["perturb", "--kind", "m2", "--method", "random", "--profile", "tiny", "--levels", "0", "30",
                  "--tasks", "multi_mem", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -94,6 +112,7 @@ def test_counts_json(capsys):
         (["generalize", "--mode", "l3o"], "invalid choice: 'l3o'"),
     ],
 )
-def test_science_bad_input(argv, message, tmp_path):
-    r = subprocess.run([sys.executable, "-m", "molap", *argv], capture_output=True, text=True, cwd=tmp_path)
-    assert r.returncode != 0 and message in r.stderr and "Traceback" not in r.stderr
+def test_science_bad_input(argv, message, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, err = run_cli(argv, capsys)
+    assert code == 2 and message in err, err

@@ -61,8 +61,8 @@ def test_bad_kind_draws_and_module():
         P.sweep(run, "molap", "m1", [0], layout=LAY, n_draws=0, key=jax.random.key(0), test_key=jax.random.key(1))
 
 
-def test_sweep_level_zero_matches_the_unperturbed_test():
-    prof = E.get_profile("tiny")
+def test_sweep_level_zero_matches_the_unperturbed_test(tiny_frozen):
+    prof = tiny_frozen
     run = E.trained(prof, "random", 0)
     s = E.perturbation(prof, "random", "global", 0, levels=[0, 50])
     assert s["acc"].shape == (2, prof.n_draws, 9, 2)
