@@ -28,8 +28,10 @@ def test_left_out_channels_are_absent_from_the_fitted_primitives():
     assert e.x_weights.shape == (25, 2) and np.count_nonzero(e.x_weights.any(1)) > 10
 
 
-def test_fit_folds_stacks_every_fold():
-    fs, prims = fit_folds("l2o", "pca", 2, 30, 0)
+def test_fit_folds_stacks_every_fold(tiny_generalisation):
+    from molap import experiments as E
+
+    fs, prims = E.fold_primitives(tiny_generalisation, "l2o", "pca")  # fit_folds, cached
     assert len(fs) == 9 and prims.x_weights.shape == (9, 25, 2) and prims.y_weights.shape == (9, 22, 2)
     with pytest.raises(MolapError, match="expected 'cca' or 'pca'"):
         fit_folds("loo", "ica", 2, 30, 0)

@@ -8,6 +8,7 @@ import textwrap
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from molap import network
 from molap.network import Layout
@@ -30,12 +31,13 @@ def test_networks_trained_together_equal_networks_trained_alone():
         np.testing.assert_allclose(both.curve[j], alone.curve, atol=1e-3)
 
 
-SHARDED = textwrap.dedent("""
+TWO_DEVICES = textwrap.dedent("""
     import jax, jax.numpy as jnp, numpy as np
-    from molap import network
+    from molap import network, perturb
     from molap.network import Layout
     from molap.sharding import shard
-    from molap.training import HeadConfig, Schedule, train_heads_many
+    from molap.tasks import get_tasks
+    from molap.training import HeadConfig, Schedule, init_heads, train_heads_many
     assert jax.local_device_count() == 2, jax.devices()
     nets = [network.init(jax.random.key(s), 1, 1, Layout(20, 2)) for s in (0, 1)]
     cfg = HeadConfig(batch=8, schedule=Schedule(1e-2, 1, 5, 1.5), n_val=16)
@@ -44,46 +46,41 @@ SHARDED = textwrap.dedent("""
                          progress=False)
     assert len(r.heads.w_in.sharding.device_set) == 2, r.heads.w_in.sharding
     assert len(shard(jnp.zeros((3, 4))).sharding.device_set) == 1  # odd sizes stay put
-    np.save("out.npy", np.asarray(r.heads.w_in))
+    np.save("w_in.npy", np.asarray(r.heads.w_in))
+    net = network.init(jax.random.key(0), 1, 1, Layout(100, 2))
+    run = {"w_rec": net.w_rec, "b": net.b, "heads": init_heads(get_tasks(None), 100, key=jax.random.key(1))}
+    s = perturb.sweep(run, "random", "m1", (0.0, 20.0), layout=Layout(100, 2), n_draws=2, n_trials=16,
+                      key=jax.random.key(2), test_key=jax.random.key(3))
+    np.save("acc.npy", s["acc"])
 """)
 
 
-def test_sweeps_shard_across_two_host_devices(tmp_path):
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2", JAX_PLATFORMS="cpu")
-    subprocess.run([sys.executable, "-c", SHARDED], cwd=tmp_path, env=env, check=True, timeout=600)
-    w_two = np.load(tmp_path / "out.npy")
+@pytest.fixture(scope="module")
+def two_devices(tmp_path_factory):
+    """One process with two host devices computes both sharded results (one JAX start for both)."""
+    out = tmp_path_factory.mktemp("two_devices")
+    flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count=2"  # and the session's
+    env = dict(os.environ, XLA_FLAGS=flags.strip(), JAX_PLATFORMS="cpu")
+    subprocess.run([sys.executable, "-c", TWO_DEVICES], cwd=out, env=env, check=True, timeout=600)
+    return out
+
+
+def test_networks_trained_together_shard_across_two_host_devices(two_devices):
     nets = [network.init(jax.random.key(s), 1, 1, LAY) for s in (0, 1)]
     cfg = HeadConfig(batch=8, schedule=Schedule(1e-2, 1, 5, 1.5), n_val=16)
     r = train_heads_many(jnp.stack([n.w_rec for n in nets]), jnp.stack([n.b for n in nets]), ["delay_pro"], cfg,
                          keys=jax.random.split(jax.random.key(7), 2), val_keys=jax.random.split(jax.random.key(8), 2),
                          progress=False)
-    np.testing.assert_allclose(w_two, np.asarray(r.heads.w_in), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(np.load(two_devices / "w_in.npy"), np.asarray(r.heads.w_in), rtol=1e-4, atol=1e-6)
 
 
-SWEEP = textwrap.dedent("""
-    import jax, numpy as np
-    from molap import network, perturb
-    from molap.network import Layout
-    from molap.tasks import get_tasks
-    from molap.training import init_heads
-    assert jax.local_device_count() == 2
-    net = network.init(jax.random.key(0), 1, 1, Layout(100, 2))
-    run = {"w_rec": net.w_rec, "b": net.b, "heads": init_heads(get_tasks(None), 100, key=jax.random.key(1))}
-    r = perturb.sweep(run, "random", "m1", (0.0, 20.0), layout=Layout(100, 2), n_draws=2, n_trials=16,
-                      key=jax.random.key(2), test_key=jax.random.key(3))
-    np.save("acc.npy", r["acc"])
-""")
-
-
-def test_lesion_draws_split_across_two_host_devices(tmp_path):
+def test_lesion_draws_split_across_two_host_devices(two_devices):
     from molap import perturb
     from molap.tasks import get_tasks
     from molap.training import init_heads
 
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2", JAX_PLATFORMS="cpu")
-    subprocess.run([sys.executable, "-c", SWEEP], cwd=tmp_path, env=env, check=True, timeout=600)
     net = network.init(jax.random.key(0), 1, 1, Layout(100, 2))
     run = {"w_rec": net.w_rec, "b": net.b, "heads": init_heads(get_tasks(None), 100, key=jax.random.key(1))}
     r = perturb.sweep(run, "random", "m1", (0.0, 20.0), layout=Layout(100, 2), n_draws=2, n_trials=16,
                       key=jax.random.key(2), test_key=jax.random.key(3))
-    np.testing.assert_allclose(np.load(tmp_path / "acc.npy"), r["acc"], atol=1e-4)
+    np.testing.assert_allclose(np.load(two_devices / "acc.npy"), r["acc"], atol=1e-4)
