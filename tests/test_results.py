@@ -1,6 +1,8 @@
 """The committed results (``results/``): complete for the book's profile, none stale, and a
 GPU-computed paper-profile result reproduced here at paper settings."""
 
+from dataclasses import replace
+
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -41,8 +43,7 @@ def test_a_gpu_result_recomputes_here_at_paper_settings(committed_only):
     with store.read_only():
         committed = E.modules(PAPER, "molap", 0)
     cfg = PAPER.pretrain
-    prefix = type(cfg)(cfg.batch, type(cfg.schedule)(cfg.schedule.lr, 1, PREFIX_STEPS, cfg.schedule.decay),
-                       cfg.l2, cfg.activity)
+    prefix = replace(cfg, schedule=replace(cfg.schedule, n_blocks=1, block_steps=PREFIX_STEPS))
     assert PREFIX_STEPS <= cfg.schedule.block_steps  # the prefix runs at the full run's learning rate
     r = pretrain_folds(E._stack([E.primitives(PAPER, "cca")]), None, E._stack([E.initial_network(PAPER, 0)]),
                        PAPER.layout, prefix, key=jnp.stack([E.stream(0, E.PRETRAIN)]), progress=False, n_phases=1)
