@@ -38,18 +38,24 @@ from molap.tasks import get_tasks
 LAYOUT = Layout(100, 2)
 
 
-def fake_run() -> dict:
+def fake_run() -> P.TaskNetworks:
+    """One MoLaP-like network: a random reservoir with fresh heads, as a sweep sees it."""
+    from molap.methods import TrainedRun
+    from molap.methods.frozen import MOLAP, FrozenParams
+    from molap.profiles import PAPER
+
     p = network.init(jax.random.key(0), 1, 1, LAYOUT)
-    return {"w_rec": p.w_rec, "b": p.b, "heads": training.init_heads(get_tasks(None), 100, key=jax.random.key(1))}
+    params = FrozenParams(p.w_rec, p.b, training.init_heads(get_tasks(None), 100, key=jax.random.key(1)))
+    return MOLAP.task_networks(TrainedRun("molap", 0, 0.0, [], None, None, None, None, params), PAPER)
 
 
 def sweep_time(run, kind, levels, draws, trials, batch_size, seed=0) -> float:
     t = time.perf_counter()
-    r = P.sweep(run, "molap", kind, levels, layout=LAYOUT, n_draws=draws, n_trials=trials,
+    r = P.sweep(run, kind, levels, method="molap", n_draws=draws, n_trials=trials,
                 key=jax.random.key(seed), test_key=jax.random.key(1), batch_size=batch_size)
     dt = time.perf_counter() - t
-    assert r["acc"].shape == (len(levels), draws, 9, 2), r["acc"].shape
-    assert np.isfinite(r["acc"]).all()
+    assert r.paper.shape == (len(levels), draws, 9), r.paper.shape
+    assert np.isfinite(r.paper).all() and np.isfinite(r.decision).all()
     return dt
 
 

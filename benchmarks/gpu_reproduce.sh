@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # The paper profile on a GPU machine whose Python already has jax[cuda], flax, optax, scikit-learn,
 # scipy and tqdm (no install): results go to results/ (committed), the log and a tarball of results/
-# to $OUT (or ./gpu_out). Resumable: finished items are read back from results/.
+# to $OUT (or ./gpu_out). Resumable: finished items are read back from results/. The log is also
+# written as JSON, $OUT/reproduce.json (molap.bench_report.write_reproduce_json: stage items, wall
+# times, other lines), and the scan-unroll probe's rows as $OUT/unroll-probe.json. For the book's
+# benchmark appendix, copy the log to benchmarks/results/reproduce-NAME.txt and reproduce.json to
+# reproduce-NAME.json, with its "log" (the name the appendix shows) set to reproduce-NAME.txt.
 # usage: benchmarks/gpu_reproduce.sh SECONDS [STAGE ...]    (stages: see `molap reproduce --help`)
 set -u
 limit=$1; shift
 out=${OUT:-gpu_out}; mkdir -p "$out"
 export PYTHONUNBUFFERED=1 PYTHONPATH=$PWD MOLAP_CACHE=$PWD/results TQDM_DISABLE=1
 if [ -z "${MOLAP_SCAN_UNROLL:-}" ]; then  # pick the scan unroll by a short probe of the slowest loop
-  PROBE_WHAT=dni PROBE_STEPS=200 python3 benchmarks/gpu_probe.py 1 10 2>&1 | grep -v -i warn | tee -a "$out/log"
+  PROBE_WHAT=dni PROBE_STEPS=200 PROBE_JSON="$out/unroll-probe.json" python3 benchmarks/gpu_probe.py 1 10 2>&1 | grep -v -i warn | tee -a "$out/log"
   export MOLAP_SCAN_UNROLL=$(grep -o 'BEST_UNROLL=[0-9]*' "$out/log" | tail -1 | cut -d= -f2)
 fi
 echo "MOLAP_SCAN_UNROLL=$MOLAP_SCAN_UNROLL" | tee -a "$out/log"
@@ -16,4 +20,6 @@ stages=(); [ $# -gt 0 ] && stages=(--stages "$@")
 start=$(date +%s)
 timeout "$limit" python3 -m molap reproduce --profile paper --device gpu "${stages[@]}" 2>&1 | grep -v -i warn | tee -a "$out/log"
 echo "wall $(( $(date +%s) - start )) s" | tee -a "$out/log"
+python3 -c 'import sys; from molap.bench_report import write_reproduce_json as w; print("wrote", w(*sys.argv[1:]))' \
+  "$out/log" "$out/reproduce.json"
 tar czf "$out/results.tgz" results

@@ -5,40 +5,55 @@ typed in except the paper's own statements (quoted)."""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
-from . import counts, store
-from . import experiments as E
+from . import counts, methods, pipeline as P, store
 from .compare import scores_array
-from .methods import METHODS
-from .tasks import TASK_NAMES
+from .errors import MolapError
+from .perturb import KINDS
+from .profiles import get_profile
 
-PAPER_FIELD = 0  #: index of the paper's score in Scores and in the perturbation arrays
+FIELD = "paper"  #: the score every verdict uses (the issue on converged networks changes the rules)
 T1, T7, T9 = 0, 6, 8
+VERDICTS = ("reproduced", "partly", "not reproduced", "inconsistent")
+
+
+class Claim(NamedTuple):
+    """One claim of the paper: what it says (``paper``), what we measured (``ours``), a verdict
+    (one of :data:`VERDICTS`) and the chapter that shows it."""
+
+    claim: str
+    paper: str
+    ours: str
+    verdict: str
+    chapter: str
 
 
 def _mean_scores(p, method: str) -> np.ndarray:
     """(n_tasks,) mean over seeds of the paper's score on the test set."""
-    return scores_array([E.trained(p, method, s) for s in p.seeds])[..., PAPER_FIELD].mean(0)
+    return scores_array([P.trained(p, method, s) for s in p.seeds], field=FIELD).mean(0)
 
 
 def _sweep(p, method: str, kind: str) -> tuple[np.ndarray, np.ndarray]:
     """(levels, mean over draws of the paper's score (levels, tasks))."""
-    r = E.perturbation(p, method, kind, p.seeds[0])
-    return np.asarray(r["levels"]), np.asarray(r["acc"])[..., PAPER_FIELD].mean(1)
+    r = P.perturbation(p, method, kind, p.pilot_seed)
+    return np.asarray(r.levels), np.asarray(getattr(r, FIELD)).mean(1)
 
 
-def _row(claim, paper, ours, ok, chapter, partly=None) -> dict:
+def _row(claim, paper, ours, ok, chapter, partly=None) -> Claim:
     verdict = "reproduced" if ok else ("partly" if partly else "not reproduced")
-    return {"claim": claim, "paper": paper, "ours": ours, "verdict": verdict, "chapter": chapter}
+    return Claim(claim, paper, ours, verdict, chapter)
 
 
-def primitives_claims(p) -> list[dict]:
-    r2 = {row["components"]: row for row in E.r2_table(p)}
-    a, b = r2[2]["r2"], r2[3]["r2"]
-    corr = r2[3]["corr"][:3]
+def primitives_claims(p) -> list[Claim]:
+    r2 = {row["components"]: row for row in P.r2_table(p)}
+    return primitives_verdicts(r2[2]["r2"], r2[3]["r2"], r2[3]["corr"][:3])
+
+
+def primitives_verdicts(a: float, b: float, corr) -> list[Claim]:
+    """a, b: the CCA score with 2 and 3 components; corr: the first 3 canonical correlations."""
     return [
         _row("CCA variance captured, 2 / 3 components", "about 60% / 70%", f"R² {a:.3f} / {b:.3f}",
              abs(a - 0.60) <= 0.05 and abs(b - 0.70) <= 0.05, "02_latent_primitives"),
@@ -47,7 +62,7 @@ def primitives_claims(p) -> list[dict]:
     ]
 
 
-def count_claims(p) -> list[dict]:
+def count_claims(p) -> list[Claim]:
     s = counts.stated_sizes()
     t1 = counts.PAPER_TABLE1
     x10 = t1["separate"]["total"] / s["separate"]["total"]
@@ -55,9 +70,10 @@ def count_claims(p) -> list[dict]:
     upd = s["dni"]["updates"] / s["molap"]["updates"]
     upd_paper = t1["dni"]["trained"] / t1["molap"]["trained"]
     return [
-        {"claim": "Table 1 parameter counts (N = 100)", "paper": "separate 9.18e5, DNI 1.02e5, MoLaP 1.2e5",
-         "ours": f"{s['separate']['total']:,} / {s['dni']['total']:,} / {s['molap']['total']:,} "
-                 f"(printed = {x10:.0f}x these)", "verdict": "inconsistent", "chapter": "06_parameter_counts"},
+        Claim("Table 1 parameter counts (N = 100)", "separate 9.18e5, DNI 1.02e5, MoLaP 1.2e5",
+              f"{s['separate']['total']:,} / {s['dni']['total']:,} / {s['molap']['total']:,} "
+              f"(printed = {x10:.0f}x these)", "inconsistent" if abs(x10 - 1) > 0.01 else "reproduced",
+              "06_parameter_counts"),
         _row("MoLaP total vs DNI", "+18%", f"{100 * (extra - 1):+.1f}%", abs(extra - 1.18) < 0.03,
              "06_parameter_counts"),
         _row("About two orders of magnitude fewer updates than DNI", f"~100x (printed numbers: {upd_paper:.0f}x)",
@@ -65,11 +81,16 @@ def count_claims(p) -> list[dict]:
     ]
 
 
-def accuracy_claims(p) -> list[dict]:
-    m = {k: _mean_scores(p, k) for k in METHODS}
+def accuracy_claims(p) -> list[Claim]:
+    return accuracy_verdicts({k: _mean_scores(p, k) for k in methods.names()})
+
+
+def accuracy_verdicts(m: dict[str, np.ndarray]) -> list[Claim]:
+    """m: {method: (9,) mean over seeds of the score per task}; molap, random and pca among them."""
+    names = list(m)
     molap = m["molap"]
-    best = np.all([molap >= m[k] for k in METHODS], 0)
-    spread = np.array([m[k] for k in METHODS]).std(0)
+    best = np.all([molap >= m[k] for k in names], 0)
+    spread = np.array([m[k] for k in names]).std(0)
     below = {k: (molap - m[k]) for k in ("random", "pca")}
     return [
         _row("MoLaP > 70% decisions correct on all 9 tasks (2000-trial test set)", "> 70% on T1-T9",
@@ -93,18 +114,24 @@ def _at(levels, acc, level) -> np.ndarray:
     return acc[int(np.argmin(np.abs(levels - level)))]
 
 
-def lesion_claims(p) -> list[dict]:
-    sw = {(k, m): _sweep(p, m, k) for k in ("m1", "m2", "inter", "global", "noise", "silence") for m in METHODS}
+def lesion_claims(p) -> list[Claim]:
+    return lesion_verdicts({(k, m): _sweep(p, m, k) for k in KINDS for m in methods.names()})
+
+
+def lesion_verdicts(sw: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]) -> list[Claim]:
+    """sw: {(kind, method): (levels, (n_levels, 9) mean over draws of the score)} for every kind of
+    :data:`molap.perturb.KINDS`; molap, dni and separate among the methods."""
+    names = list(dict.fromkeys(m for _, m in sw))
     lv, _ = sw[("m1", "molap")]
     small = lv <= 10
-    m1 = {m: sw[("m1", m)][1][small, T9].mean() for m in METHODS}
-    m2 = {m: sw[("m2", m)][1][:, T9].mean() for m in METHODS}
+    m1 = {m: sw[("m1", m)][1][small, T9].mean() for m in names}
+    m2 = {m: sw[("m2", m)][1][:, T9].mean() for m in names}
     at30 = {k: _at(lv, sw[(k, "molap")][1], 30)[T9] for k in ("m1", "m2")}
     inter_worse = [_at(lv, sw[("inter", m)][1], 30).mean() < min(_at(lv, sw[(k, m)][1], 30).mean() for k in ("m1", "m2"))
-                   for m in METHODS]
-    avg = {k: {m: sw[(k, m)][1].mean() for m in METHODS} for k in ("m1", "m2", "inter", "global", "noise", "silence")}
+                   for m in names]
+    avg = {k: {m: sw[(k, m)][1].mean() for m in names} for k in KINDS}
     best_kinds = [k for k, v in avg.items() if max(v, key=v.get) == "molap"]
-    t7 = {k: {m: sw[(k, m)][1][sw[(k, m)][0] <= (10 if k != "noise" else 0.03), T7].mean() for m in METHODS}
+    t7 = {k: {m: sw[(k, m)][1][sw[(k, m)][0] <= (10 if k != "noise" else 0.03), T7].mean() for m in names}
           for k in ("global", "silence", "noise")}
     t7_best = [k for k in t7 if max(t7[k], key=t7[k].get) == "molap"]
     return [
@@ -118,7 +145,7 @@ def lesion_claims(p) -> list[dict]:
         _row("T9 at 30% lesioned: M2 above M1 (MoLaP)", "M2 > M1", f"M2 {at30['m2']:.1f} vs M1 {at30['m1']:.1f}",
              at30["m2"] > at30["m1"], "07_robustness"),
         _row("Inter-module lesions hurt more than intra-module ones at 30%", "every method",
-             f"{sum(inter_worse)}/{len(METHODS)} methods", all(inter_worse), "07_robustness", partly=any(inter_worse)),
+             f"{sum(inter_worse)}/{len(names)} methods", all(inter_worse), "07_robustness", partly=any(inter_worse)),
         _row("Averaged over tasks, MoLaP is the most robust for every perturbation type (Fig 4)", "all 6 types",
              f"best for {len(best_kinds)}/6: {', '.join(best_kinds) or 'none'}", len(best_kinds) == 6,
              "07_robustness", partly=len(best_kinds) > 0),
@@ -127,14 +154,16 @@ def lesion_claims(p) -> list[dict]:
     ]
 
 
-def generalisation_claims(p) -> list[dict]:
-    s0 = p.seeds[0]
-    loo = E.generalisation(p, "loo", "cca", s0)
-    l2o = E.generalisation(p, "l2o", "cca", s0)
-    held = np.array([loo["test"][t].paper for t in TASK_NAMES])
-    held2 = np.array([l2o["test"][t].paper for t in TASK_NAMES])
-    pca_full = scores_array([E.trained(p, "pca", s0)])[0, :, PAPER_FIELD]
-    molap_full = scores_array([E.trained(p, "molap", s0)])[0, :, PAPER_FIELD]
+def generalisation_claims(p) -> list[Claim]:
+    s0 = p.pilot_seed
+    held, held2 = (scores_array([P.generalisation(p, mode, "cca", s0)], field=FIELD)[0] for mode in ("loo", "l2o"))
+    pca_full, molap_full = (scores_array([P.trained(p, m, s0)], field=FIELD)[0] for m in ("pca", "molap"))
+    return generalisation_verdicts(held, held2, pca_full, molap_full)
+
+
+def generalisation_verdicts(held, held2, pca_full, molap_full) -> list[Claim]:
+    """(9,) scores: each task held out of the corpus (leave-one-out, leave-two-out), and in the
+    full corpus with PCA and with CCA (MoLaP) primitives."""
     above = int((held > pca_full).sum())
     return [
         _row("Leave-one-out: held-out task above full-corpus PCA pre-training", "above", f"above on {above}/9 tasks "
@@ -147,6 +176,20 @@ def generalisation_claims(p) -> list[dict]:
     ]
 
 
+def paired_verdict(pair: dict, a: str, b: str, alpha: float = 0.05) -> str:
+    """One sentence on a paired comparison over seeds (:func:`molap.compare.paired`): too few seeds,
+    no measurable difference (p >= alpha), or which method is better."""
+    n, m, p = pair["n"], pair["mean"], pair["p"]
+    if n < 3 or not np.isfinite(p):
+        return (f"{a} - {b}: {m:+.2f} points over {n} seed(s); too few seeds for a test, "
+                f"so no benefit of either can be claimed from this run.")
+    if p >= alpha:
+        return (f"{a} - {b}: {m:+.2f} points (paired t-test over {n} seeds, p = {p:.2f}): "
+                f"no measurable difference.")
+    better = a if m > 0 else b
+    return f"{a} - {b}: {m:+.2f} points (paired t-test over {n} seeds, p = {p:.3f}): {better} is better."
+
+
 SECTIONS: dict[str, Callable] = {
     "Latent primitives (A.2.1)": primitives_claims,
     "Parameter counts (Table 1, section 4)": count_claims,
@@ -156,16 +199,24 @@ SECTIONS: dict[str, Callable] = {
 }
 
 
-def report(profile=None) -> list[dict]:
-    """Every claim of spec section 11 with our measurement and a verdict (a ``section`` key added)."""
-    p = E.get_profile(profile)
-    return [{"section": name, **row} for name, fn in SECTIONS.items() for row in fn(p)]
+def report(profile=None) -> dict[str, list[Claim]]:
+    """Every claim of spec section 11 with our measurement and a verdict, by section."""
+    p = get_profile(profile)
+    return {name: fn(p) for name, fn in SECTIONS.items()}
 
 
-def report_cached(profile=None) -> dict[str, list[dict] | None]:
-    """:func:`report` by section from results already computed (cached or committed) only; a
-    section whose results are not all there is None (nothing is computed)."""
-    p = E.get_profile(profile)
+def section(profile, name: str) -> list[Claim]:
+    """The claims of one section (a key of :data:`SECTIONS`, or a unique prefix such as "Robustness")."""
+    hits = [s for s in SECTIONS if s.startswith(name)]
+    if len(hits) != 1:
+        raise MolapError(f"unknown claims section {name!r}; expected one of {tuple(SECTIONS)}")
+    return SECTIONS[hits[0]](get_profile(profile))
+
+
+def report_cached(profile=None) -> dict[str, list[Claim] | None]:
+    """:func:`report` from results already computed (cached or committed) only; a section whose
+    results are not all there is None (nothing is computed)."""
+    p = get_profile(profile)
     out = {}
     for name, fn in SECTIONS.items():
         try:

@@ -14,22 +14,22 @@ def _components(text: str) -> int:
 
 
 def cmd_primitives(args) -> None:
-    from .experiments import get_profile
     from .primitives import PrimitivesConfig, fit
+    from .profiles import get_profile
 
-    method = {"cca": "cca", "pca": "pca", "pca-joint": "pca_joint"}[args.method]
+    kind = {"cca": "cca", "pca": "pca", "pca-joint": "pca_joint"}[args.kind]
     profile = get_profile(args.profile)
-    trials = args.trials or profile.primitives_trials
-    p = fit(PrimitivesConfig(method, args.components, trials, args.seed, tuple(args.tasks) if args.tasks else None))
+    trials = args.trials or profile.primitives.n_trials
+    p = fit(PrimitivesConfig(kind, args.components, trials, args.seed, tuple(args.tasks) if args.tasks else None))
     out = {
-        "method": method,
+        "kind": kind,
         "components": args.components,
         "trials": trials,
         "tasks": args.tasks or "all",
-        "r2": None if method != "cca" else p.r2,
+        "r2": None if kind != "cca" else p.r2,
         "canonical_correlations": [float(c) for c in p.corr],
-        "explained_variance_inputs": None if method == "cca" else [float(v) for v in p.explained_x],
-        "explained_variance_targets": None if method == "cca" else [float(v) for v in p.explained_y],
+        "explained_variance_inputs": None if kind == "cca" else [float(v) for v in p.explained_x],
+        "explained_variance_targets": None if kind == "cca" else [float(v) for v in p.explained_y],
     }
     if args.json:
         print(json.dumps(out, indent=2))
@@ -39,13 +39,13 @@ def cmd_primitives(args) -> None:
 
 
 def cmd_train(args) -> None:
-    from . import experiments as E
-    from .report import markdown_table
+    from . import pipeline as P
+    from .report import markdown_table, score_rows
 
-    r = E.trained(args.profile, args.method, args.seed)
-    rows = E.score_rows(r["test"])
+    r = P.trained(args.profile, args.method, args.seed)
+    rows = score_rows(r.test)
     if args.json:
-        print(json.dumps({"method": args.method, "profile": E.get_profile(args.profile).name,
+        print(json.dumps({"method": args.method, "profile": P.get_profile(args.profile).name,
                           "seed": args.seed, "test": rows}, indent=2))
         return
     print(markdown_table(rows, ["label", "task", "paper", "code", "decision", "trivial", "trivial_decision"],
@@ -59,11 +59,11 @@ def cmd_counts(args) -> None:
 
     real = counts.real_counts()
     stated = counts.stated_sizes()
-    out = {"paper_table1": counts.PAPER_TABLE1, "stated_sizes": stated, "ours": real,
+    out = {"paper_table1": counts.PAPER_TABLE1, "stated_sizes": stated, "ours": {m: c._asdict() for m, c in real.items()},
            "updates_ratio_dni_over_molap": {
                "paper": counts.PAPER_TABLE1["dni"]["trained"] / counts.PAPER_TABLE1["molap"]["trained"],
                "stated_sizes": stated["dni"]["updates"] / stated["molap"]["updates"],
-               "ours": real["dni"]["updates"] / real["molap"]["updates"]}}
+               "ours": real["dni"].updates / real["molap"].updates}}
     if args.json:
         print(json.dumps(out, indent=2))
         return
@@ -77,18 +77,16 @@ def cmd_counts(args) -> None:
 def cmd_perturb(args) -> None:
     import numpy as np
 
-    from . import experiments as E
+    from . import pipeline as P
     from .report import markdown_table
-
-    tasks = args.tasks or None
-    s = E.perturbation(args.profile, args.method, args.kind, args.seed, levels=args.levels)
     from .tasks import get_tasks
 
-    names = [t.name for t in get_tasks(tasks)]
-    idx = [s["tasks"].index(n) for n in names]
-    acc = np.asarray(s["acc"])[:, :, idx, :]  # (levels, draws, tasks, 2)
+    names = [t.name for t in get_tasks(args.tasks or None)]
+    s = P.perturbation(args.profile, args.method, args.kind, args.seed, levels=args.levels)
+    idx = [s.tasks.index(n) for n in names]
+    acc = np.stack([s.paper, s.decision], -1)[:, :, idx, :]  # (levels, draws, tasks, 2)
     rows = []
-    for i, lv in enumerate(s["levels"]):
+    for i, lv in enumerate(s.levels):
         a = acc[i].mean(1)  # task mean per draw: (draws, 2)
         rows.append({"level": float(lv), "paper_mean": float(a[:, 0].mean()), "paper_sd": float(a[:, 0].std()),
                      "decision_mean": float(a[:, 1].mean()), "decision_sd": float(a[:, 1].std())})
@@ -101,14 +99,14 @@ def cmd_perturb(args) -> None:
 
 
 def cmd_generalize(args) -> None:
-    from . import experiments as E
+    from . import pipeline as P
     from .report import markdown_table
 
-    r = E.generalisation(args.profile, args.mode, args.method, args.seed)
-    rows = [{"task": t, "left_out": "+".join(o), "r2": float(r2), **r["test"][t]._asdict()}
-            for t, o, r2 in zip(r["tasks"], r["left_out"], r["r2"])]
+    r = P.generalisation(args.profile, args.mode, args.kind, args.seed)
+    rows = [{"task": t, "left_out": "+".join(o), "r2": float(r2), **r.test[t]._asdict()}
+            for t, o, r2 in zip(r.tasks, r.left_out, r.r2)]
     if args.json:
-        print(json.dumps({"mode": args.mode, "method": args.method, "folds": rows}, indent=2))
+        print(json.dumps({"mode": args.mode, "kind": args.kind, "folds": rows}, indent=2))
         return
     print(markdown_table(rows, ["task", "left_out", "r2", "paper", "decision", "trivial_decision"], digits=3))
 
@@ -138,12 +136,14 @@ def cmd_reproduce(args) -> None:
 
 def add_commands(sub) -> None:
     """Register the science subcommands on the ``molap`` parser."""
-    from .experiments import PROFILES
-    from .methods import METHODS
+    from .methods import names
+    from .profiles import PROFILES
     from .tasks import TASK_NAMES
 
+    METHODS = names()
+
     s = sub.add_parser("primitives", help="fit CCA or PCA primitives and report R2 / explained variance")
-    s.add_argument("--method", choices=["cca", "pca", "pca-joint"], default="cca")
+    s.add_argument("--kind", choices=["cca", "pca", "pca-joint"], default="cca", help="the primitive kind")
     s.add_argument("--components", type=_components, default=2)
     s.add_argument("--tasks", nargs="+", metavar="TASK", help=f"task subset (default all): {' '.join(TASK_NAMES)}")
     s.add_argument("--profile", choices=list(PROFILES), default=None, help="sets the corpus size (default $MOLAP_PROFILE or quick)")
@@ -173,7 +173,7 @@ def add_commands(sub) -> None:
 
     s = sub.add_parser("generalize", help="leave-one-out / leave-two-out generalisation (Fig 5)")
     s.add_argument("--mode", choices=["loo", "l2o"], default="loo")
-    s.add_argument("--method", choices=["cca", "pca"], default="cca")
+    s.add_argument("--kind", choices=["cca", "pca"], default="cca", help="the primitive kind of the folds")
     s.add_argument("--profile", choices=list(PROFILES), default=None)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--json", action="store_true")

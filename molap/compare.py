@@ -13,12 +13,14 @@ from .tasks import PAPER_LABELS, TASK_NAMES
 FIELDS = Scores._fields
 
 
-def scores_array(runs: Sequence[dict], key: str = "test") -> np.ndarray:
-    """(n_seeds, n_tasks, 5) test scores of one method's runs."""
-    return np.array([[list(r[key][t]) for t in TASK_NAMES] for r in runs])
+def scores_array(runs: Sequence, field: str | None = None, tasks: Sequence[str] = TASK_NAMES) -> np.ndarray:
+    """(n_runs, n_tasks, 5) test scores of runs (anything with a ``test`` {task: Scores}), or
+    (n_runs, n_tasks) of one Scores ``field``."""
+    a = np.array([[list(r.test[t]) for t in tasks] for r in runs])
+    return a if field is None else a[..., FIELDS.index(field)]
 
 
-def summary_rows(results: Mapping[str, Sequence[dict]], field: str = "decision") -> list[dict]:
+def summary_rows(results: Mapping[str, Sequence], field: str = "decision") -> list[dict]:
     """One row per task: mean and sd over seeds of ``field`` for every method."""
     j = FIELDS.index(field)
     rows = []
@@ -32,7 +34,7 @@ def summary_rows(results: Mapping[str, Sequence[dict]], field: str = "decision")
     return rows
 
 
-def paired(results: Mapping[str, Sequence[dict]], a: str, b: str, field: str = "decision") -> dict:
+def paired(results: Mapping[str, Sequence], a: str, b: str, field: str = "decision") -> dict:
     """Paired comparison of methods a and b over seeds (same seeds, same data streams).
 
     Per seed, the mean over tasks of ``field``; returns the per-seed differences a - b, their mean,
@@ -46,22 +48,9 @@ def paired(results: Mapping[str, Sequence[dict]], a: str, b: str, field: str = "
             "per_task": (x - y).mean(0).tolist()}
 
 
-def steps_to(run: dict, threshold: float, field: str = "decision") -> float:
+def steps_to(run, threshold: float, field: str = "decision") -> float:
     """First validation step at which the task-mean ``field`` reaches ``threshold`` (nan if never)."""
     j = FIELDS.index(field)
-    curve = np.asarray(run["curve"])[..., j].mean(1)
+    curve = np.asarray(run.curve)[..., j].mean(1)
     hit = np.nonzero(curve >= threshold)[0]
-    return float(run["curve_steps"][hit[0]]) if len(hit) else float("nan")
-
-
-def verdict(pair: dict, a: str, b: str, alpha: float = 0.05) -> str:
-    """One sentence on a paired comparison, from the measured numbers."""
-    n, m, p = pair["n"], pair["mean"], pair["p"]
-    if n < 3 or not np.isfinite(p):
-        return (f"{a} - {b}: {m:+.2f} points over {n} seed(s); too few seeds for a test, "
-                f"so no benefit of either can be claimed from this run.")
-    if p >= alpha:
-        return (f"{a} - {b}: {m:+.2f} points (paired t-test over {n} seeds, p = {p:.2f}): "
-                f"no measurable difference.")
-    better = a if m > 0 else b
-    return f"{a} - {b}: {m:+.2f} points (paired t-test over {n} seeds, p = {p:.3f}): {better} is better."
+    return float(run.curve_steps[hit[0]]) if len(hit) else float("nan")

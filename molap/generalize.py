@@ -9,18 +9,18 @@ pre-train in one vmapped computation and train their heads in another.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import network
+from . import network, store
 from .errors import MolapError
 from .network import RNNParams
 from .primitives import Primitives, PrimitivesConfig, fit
 from .tasks import TASK_NAMES, Task, get_tasks
-from .training import HeadConfig, Heads, evaluate, head_masks, init_heads, pretrain_folds, train_stacked, unstack
+from .training import TaskTraining, Heads, evaluate, head_masks, init_heads, pretrain_folds, train_stacked, unstack
 
 MODES = ("loo", "l2o")
 
@@ -65,17 +65,63 @@ def embed(prim: Primitives, kept: Sequence[str], all_tasks: Sequence[str] = TASK
         explained_x=np.asarray(prim.explained_x, np.float32), explained_y=np.asarray(prim.explained_y, np.float32))
 
 
-def fit_folds(mode: str, method: str, n_components: int, n_trials: int, seed: int,
+KINDS = ("cca", "pca")
+"""The primitive kinds a fold can be fitted with (maps on separate input and target weights)."""
+
+
+def check_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise MolapError(f"unknown primitive kind {kind!r} for generalisation; expected one of {KINDS}")
+    return kind
+
+
+@store.register
+class Folds(NamedTuple):
+    """Every fold of one generalisation variant (mode, primitive kind), F folds.
+
+    tasks: the tested task of each fold; left_out: the tasks left out of its corpus; r2 (F,) and
+    corr (F, r): each fold's primitive fit; test: {task: Scores} of the held-out head on the test
+    set; pretrain_mse, pretrain_var (F, n_modules): held-out pre-training MSE and target variance;
+    curve_steps (n_blocks,), curve (n_blocks, F, 5): validation scores; x_weights (F, n_x, r).
+    """
+
+    mode: str
+    kind: str
+    tasks: list
+    left_out: list
+    r2: np.ndarray
+    corr: np.ndarray
+    test: dict
+    pretrain_mse: np.ndarray
+    pretrain_var: np.ndarray
+    curve_steps: np.ndarray
+    curve: np.ndarray
+    x_weights: np.ndarray
+
+
+@store.register
+class NewTaskHeads(NamedTuple):
+    """Heads trained for tasks in no corpus on a method's frozen modules: method, seed, tasks;
+    test {task: Scores}; curve_steps (n_blocks,), curve (n_blocks, n_tasks, 5)."""
+
+    method: str
+    seed: int
+    tasks: list
+    test: dict
+    curve_steps: np.ndarray
+    curve: np.ndarray
+
+
+def fit_folds(mode: str, kind: str, n_components: int, n_trials: int, seed: int,
               fit_fn: Callable[[PrimitivesConfig], Primitives] = fit) -> tuple[list, Primitives]:
     """Fit every fold's primitives: (fold list, stacked embedded Primitives with leading axis F).
     ``fit_fn`` fits one configuration (e.g. a cached fit)."""
-    if method not in ("cca", "pca"):
-        raise MolapError(f"unknown primitives method {method!r} for generalisation; expected 'cca' or 'pca'")
+    check_kind(kind)
     fs = folds(mode)
     maps = []
     for _, out in fs:
         kept = tuple(t for t in TASK_NAMES if t not in out)
-        maps.append(embed(fit_fn(PrimitivesConfig(method, n_components, n_trials, seed, kept)), kept))
+        maps.append(embed(fit_fn(PrimitivesConfig(kind, n_components, n_trials, seed, kept)), kept))
     return fs, jax.tree.map(lambda *a: np.stack([np.asarray(x) for x in a]), *maps)
 
 
@@ -89,19 +135,18 @@ def fold_forward(w_rec: jax.Array, b: jax.Array, heads: Heads, x: jax.Array) -> 
     return jax.vmap(one)(w_rec, b, heads.w_in, heads.w_out, heads.b_out, x)
 
 
-def run_folds(mode: str, method: str, **kwargs) -> dict:
-    """All folds of one mode and primitive method: dict(tasks, left_out, r2, test, ...)
-    (keywords as :func:`run_variants`)."""
-    return run_variants([(mode, method)], **kwargs)[0]
+def run_folds(mode: str, kind: str, **kwargs) -> Folds:
+    """All folds of one mode and primitive kind (keywords as :func:`run_variants`)."""
+    return run_variants([(mode, kind)], **kwargs)[0]
 
 
 def run_variants(variants: Sequence[tuple[str, str]], *, init: RNNParams, layout, pretrain_config,
-                 head_config: HeadConfig, n_components: int, n_trials: int, primitives_seed: int, key: jax.Array,
+                 head_config: TaskTraining, n_components: int, n_trials: int, primitives_seed: int, key: jax.Array,
                  val_key: jax.Array, test_key: jax.Array, n_test: int, progress: bool = True,
-                 fit_fn: Callable[[PrimitivesConfig], Primitives] = fit) -> list[dict]:
-    """Several (mode, method) variants, all their folds pre-trained in one vmapped computation and
-    all their held-out heads trained in another; one dict per variant (see :func:`run_folds`)."""
-    fits = [fit_folds(mode, method, n_components, n_trials, primitives_seed, fit_fn) for mode, method in variants]
+                 fit_fn: Callable[[PrimitivesConfig], Primitives] = fit) -> list[Folds]:
+    """Several (mode, kind) variants, all their folds pre-trained in one vmapped computation and
+    all their held-out heads trained in another; one :class:`Folds` per variant."""
+    fits = [fit_folds(mode, kind, n_components, n_trials, primitives_seed, fit_fn) for mode, kind in variants]
     tested_names = [t for t, _ in fits[0][0]]
     if any([t for t, _ in fs] != tested_names for fs, _ in fits):
         raise MolapError("variants trained together must test the same tasks in the same order")
@@ -126,10 +171,9 @@ def run_variants(variants: Sequence[tuple[str, str]], *, init: RNNParams, layout
         r = unstack(res, v)
         test = evaluate(lambda h, x, v=v: fwd(w_rec[v], b[v], h, x), r.heads, tested, key=test_key, n_trials=n_test)
         sl = slice(v * n_f, (v + 1) * n_f)
-        out.append({"tasks": tested_names, "left_out": [list(o) for _, o in fs], "r2": np.asarray(pr.r2),
-                    "corr": np.asarray(pr.corr), "test": test, "pretrain_mse": pre.test_mse[sl],
-                    "pretrain_var": pre.target_var[sl], "curve_steps": r.curve_steps, "curve": r.curve,
-                    "x_weights": pr.x_weights})
+        out.append(Folds(variants[v][0], variants[v][1], tested_names, [list(o) for _, o in fs], np.asarray(pr.r2),
+                         np.asarray(pr.corr), test, pre.test_mse[sl], pre.target_var[sl], r.curve_steps, r.curve,
+                         pr.x_weights))
     return out
 
 

@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from . import store
 from .errors import MolapError
 
 
@@ -67,6 +68,7 @@ class Layout:
         return 1 - self.intra()
 
 
+@store.register
 class RNNParams(NamedTuple):
     """w_in (n_in, N), w_rec (N, N), b (N,), w_out (N, n_out), b_out (n_out,), h0 (N,).
 

@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import network
+from . import network, store
 from .errors import MolapError
 from .metrics import TOLERANCE, window_means
 from .network import Layout, RNNParams
@@ -102,35 +102,30 @@ def perturb(kind: str, w_rec: jax.Array, key: jax.Array, level, layout: Layout):
     return lesion(w_rec, key, level, jnp.asarray(region(kind, layout))), None
 
 
+def sweep_key(seed: int, kind: str) -> jax.Array:
+    """The key of a seed's sweep of one kind: fold_in(stream PERTURB, index of the kind)."""
+    from .streams import Stream, stream
+
+    return jax.random.fold_in(stream(seed, Stream.PERTURB), KINDS.index(check_kind(kind)))
+
+
+def draw_key(key: jax.Array, draw, task=None) -> jax.Array:
+    """The key of one draw of a sweep (``task``: the task index, for per-task networks); the sweep
+    (:func:`evaluate_perturbed`) and the widgets draw through this one function."""
+    k = jax.random.fold_in(jax.random.fold_in(key, draw), 0)
+    return k if task is None else jax.random.fold_in(k, task)
+
+
 class TaskNetworks(NamedTuple):
     """Every task's network stacked on axis 0 (inputs and outputs padded to the widest task).
 
-    shared: True when all tasks use one recurrent network (MoLaP, random, PCA, DNI): one draw
-    then perturbs it for every task alike. layout: units split for the m1/m2/inter lesions.
+    shared: True when all tasks use one recurrent network (frozen modules, DNI): one draw then
+    perturbs it for every task alike (False: one network per task, each drawn separately). layout: units split for the m1/m2/inter lesions.
     """
 
     params: RNNParams
     shared: bool
     layout: Layout
-
-
-def task_networks(run: dict, method: str, layout: Layout, tasks: Sequence[Task]) -> TaskNetworks:
-    """The per-task networks of a trained run (see :func:`molap.experiments.trained`)."""
-    k = len(tasks)
-    if method in ("molap", "random", "pca"):
-        h, n = run["heads"], run["w_rec"].shape[0]
-        rep = lambda a: jnp.broadcast_to(a, (k,) + a.shape)  # noqa: E731
-        p = RNNParams(h.w_in, rep(run["w_rec"]), rep(run["b"]), h.w_out, h.b_out, jnp.zeros((k, n)))
-        return TaskNetworks(p, True, layout)
-    if method == "separate":
-        return TaskNetworks(run["params"], False, layout)
-    if method == "dni":
-        p = run["params"]
-        if p.w_in.shape[0] != 3:
-            raise MolapError("perturbation sweeps support DNI without rule inputs only")
-        rep = lambda a: jnp.broadcast_to(a, (k,) + a.shape)  # noqa: E731
-        return TaskNetworks(RNNParams(*(rep(a) for a in p)), True, Layout(p.w_rec.shape[0], 2))
-    raise MolapError(f"unknown method {method!r}")
 
 
 def _accuracies(out: jax.Array, y: jax.Array, unit_mask: jax.Array) -> jax.Array:
@@ -152,13 +147,13 @@ def evaluate_perturbed(params: RNNParams, shared: bool, layout: Layout, kind: st
 
     def one(args):
         level, draw = args
-        dkey = jax.random.fold_in(jax.random.fold_in(key, draw), 0)
+        dkey = draw_key(key, draw)
         if shared:  # one network: draw once, every task sees the same perturbed weights
             w, sil = perturb(kind, p.w_rec[0], dkey, level, layout)
             w = jnp.broadcast_to(w, p.w_rec.shape)
             sil = None if sil is None else jnp.broadcast_to(sil, (n_tasks,) + sil.shape)
         else:
-            keys = jnp.stack([jax.random.fold_in(dkey, i) for i in range(n_tasks)])
+            keys = jnp.stack([draw_key(key, draw, i) for i in range(n_tasks)])
             w, sil = jax.vmap(lambda w_, k_: perturb(kind, w_, k_, level, layout))(p.w_rec, keys)
         pp = p._replace(w_rec=w)
         if sil is None:
@@ -186,20 +181,31 @@ def evaluate_perturbed(params: RNNParams, shared: bool, layout: Layout, kind: st
 _evaluate_jit = jax.jit(evaluate_perturbed, static_argnames=("shared", "layout", "kind", "n_draws", "batch_size"))
 
 
-def sweep(run: dict, method: str, kind: str, levels: Sequence[float] | None = None, *, layout: Layout,
-          tasks: Sequence[str | Task] | None = None, n_draws: int = 30, n_trials: int = 2000,
-          key: jax.Array, test_key: jax.Array, batch_size: int = 4) -> dict:
-    """Accuracy under one perturbation kind: dict(levels, acc (levels, draws, tasks, 2), tasks).
+@store.register
+class Sweep(NamedTuple):
+    """Accuracy of a trained method under one perturbation kind, every level and draw on one fixed
+    test batch per task: levels (n_levels,) in percent (sigma for noise); paper and decision
+    (n_levels, n_draws, n_tasks): the paper's score and the decision units' score, in percent."""
 
-    acc[..., 0] is the paper's score and acc[..., 1] the decision units' score (percent).
-    """
+    method: str
+    kind: str
+    levels: np.ndarray
+    tasks: list
+    paper: np.ndarray
+    decision: np.ndarray
+
+
+def sweep(nets: TaskNetworks, kind: str, levels: Sequence[float] | None = None, *, method: str = "",
+          tasks: Sequence[str | Task] | None = None, n_draws: int = 30, n_trials: int = 2000,
+          key: jax.Array, test_key: jax.Array, batch_size: int = 4) -> Sweep:
+    """Accuracy under one perturbation kind of every task's network in ``nets`` (all nine tasks,
+    in corpus order; :meth:`molap.methods.Method.task_networks`), on ``tasks`` (default all)."""
     check_kind(kind)
     lv = check_levels(kind, levels_for(kind) if levels is None else levels)
     if isinstance(n_draws, bool) or not isinstance(n_draws, (int, np.integer)) or n_draws < 1:
         raise MolapError(f"draw count must be a positive integer, got {n_draws!r}")
     all_tasks = get_tasks(None)
     ts = get_tasks(tasks)
-    nets = task_networks(run, method, layout, all_tasks)
     idx = np.array([[t.name for t in all_tasks].index(t.name) for t in ts])
     nets = nets._replace(params=jax.tree.map(lambda a: a[idx], nets.params))
     x, y = padded_batches(ts, test_key, n_trials)
@@ -207,6 +213,6 @@ def sweep(run: dict, method: str, kind: str, levels: Sequence[float] | None = No
     x = jnp.pad(x, ((0, 0),) * 3 + ((0, w_in - x.shape[-1]),))
     y = jnp.pad(y, ((0, 0),) * 3 + ((0, w_out - y.shape[-1]),))
     unit_mask = jnp.asarray([[1.0 if j < t.n_out else 0.0 for j in range(w_out)] for t in ts])
-    acc = _evaluate_jit(nets.params, nets.shared, nets.layout, kind, lv, key=key, n_draws=int(n_draws), x=x, y=y, unit_mask=unit_mask,
-                        batch_size=batch_size)
-    return {"levels": lv, "acc": np.asarray(acc), "tasks": [t.name for t in ts], "kind": kind, "method": method}
+    acc = np.asarray(_evaluate_jit(nets.params, nets.shared, nets.layout, kind, lv, key=key, n_draws=int(n_draws),
+                                   x=x, y=y, unit_mask=unit_mask, batch_size=batch_size))
+    return Sweep(method, kind, lv, [t.name for t in ts], acc[..., 0], acc[..., 1])

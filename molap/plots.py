@@ -173,11 +173,18 @@ def plot_activity(states, trial: int = 0, layout=None, ax=None, title: str = "")
     return ax
 
 
-def plot_curves(steps, curve, names: Sequence[str], field: int = 2, ax=None, title: str = "", **kw):
+def _field(field: str | int) -> int:
+    """The index of a Scores field given by name (or already an index)."""
+    from .metrics import Scores
+
+    return Scores._fields.index(field) if isinstance(field, str) else int(field)
+
+
+def plot_curves(steps, curve, names: Sequence[str], field: str | int = "decision", ax=None, title: str = "", **kw):
     """Validation score after each block, one line per task; curve (n_blocks, n_tasks, 5)."""
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 3.2))
-    curve = np.asarray(curve)
+    curve, field = np.asarray(curve), _field(field)
     for i, n in enumerate(names):
         ax.plot(steps, curve[:, i, field], marker="o", ms=3, label=f"{PAPER_LABELS.get(n, n)}", **kw)
     ax.set_xlabel("training step")
@@ -188,16 +195,18 @@ def plot_curves(steps, curve, names: Sequence[str], field: int = 2, ax=None, tit
     return ax
 
 
-def plot_method_curves(results: Mapping[str, Sequence[dict]], field: int = 2, ax=None, title: str = ""):
-    """Task-mean validation score against steps, mean over seeds (shaded: range), per method."""
+def plot_method_curves(results: Mapping[str, Sequence], field: str | int = "decision", ax=None, title: str = ""):
+    """Task-mean validation score against steps, mean over seeds (shaded: range), per method
+    (results: {method: [TrainedRun]})."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.2))
+    field = _field(field)
     for m, runs in results.items():
-        curves = [np.asarray(r["curve"])[..., field].mean(1) for r in runs if len(r["curve_steps"])]
+        curves = [np.asarray(r.curve)[..., field].mean(1) for r in runs if len(r.curve_steps)]
         if not curves:
             continue
         c = np.array(curves)
-        steps = runs[0]["curve_steps"]
+        steps = runs[0].curve_steps
         ax.plot(steps, c.mean(0), marker="o", ms=3, label=m)
         ax.fill_between(steps, c.min(0), c.max(0), alpha=0.2)
     ax.set_xlabel("training step")
@@ -207,10 +216,11 @@ def plot_method_curves(results: Mapping[str, Sequence[dict]], field: int = 2, ax
     return ax
 
 
-def plot_fig2de(runs: Mapping[str, dict], outputs: Mapping[str, np.ndarray], states: Mapping[str, np.ndarray],
+def plot_fig2de(runs: Mapping[str, object], outputs: Mapping[str, np.ndarray], states: Mapping[str, np.ndarray],
                 targets: np.ndarray, task_index: int, layout, title: str = ""):
     """The paper's Fig 2D-E for one task: per method, outputs vs targets, |error| over time,
-    validation curve of the task, activity of one trial, and W_rec."""
+    validation curve of the task, activity of one trial, and W_rec (runs: {method: TrainedRun} of
+    frozen-module methods)."""
     methods = list(runs)
     fig, axes = plt.subplots(len(methods), 5, figsize=(19, 3.2 * len(methods)), squeeze=False)
     for r, m in enumerate(methods):
@@ -231,12 +241,12 @@ def plot_fig2de(runs: Mapping[str, dict], outputs: Mapping[str, np.ndarray], sta
         ax.legend(fontsize=7)
         ax = axes[r, 2]
         run = runs[m]
-        ax.plot(run["curve_steps"], np.asarray(run["curve"])[:, task_index, 2], marker="o", ms=3)
+        ax.plot(run.curve_steps, np.asarray(run.curve)[:, task_index, _field("decision")], marker="o", ms=3)
         ax.set_ylim(0, 102)
         ax.set_title("validation, decision units (%)", fontsize=9)
         ax.set_xlabel("step")
         plot_activity(states[m], 0, layout, ax=axes[r, 3], title="activity, trial 0")
-        w = np.asarray(run["w_rec"])
+        w = np.asarray(run.params.w_rec)
         lim = np.abs(w).max()
         axes[r, 4].imshow(w, cmap="RdBu_r", vmin=-lim, vmax=lim)
         axes[r, 4].set_title("W_rec", fontsize=9)
@@ -245,20 +255,20 @@ def plot_fig2de(runs: Mapping[str, dict], outputs: Mapping[str, np.ndarray], sta
     return fig
 
 
-def plot_sweeps(sweeps: Mapping[str, dict], task_index=None, field: int = 0, ax=None, title: str = "",
+def plot_sweeps(sweeps: Mapping[str, object], task_index=None, field: str = "paper", ax=None, title: str = "",
                 xlabel: str = "% lesioned"):
     """Accuracy against perturbation level, mean +- sd over draws, one line per method.
 
-    sweeps: {method: dict(levels, acc (levels, draws, tasks, 2))}; task_index None averages tasks.
+    sweeps: {method: Sweep}; field: "paper" or "decision"; task_index None averages tasks.
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(4, 3))
     for m, s in sweeps.items():
-        a = np.asarray(s["acc"])[..., field]
+        a = np.asarray(getattr(s, field))
         a = a.mean(-1) if task_index is None else a[..., task_index]
         mu, sd = a.mean(1), a.std(1)
-        ax.plot(s["levels"], mu, marker="o", ms=3, label=m)
-        ax.fill_between(s["levels"], mu - sd, mu + sd, alpha=0.2)
+        ax.plot(s.levels, mu, marker="o", ms=3, label=m)
+        ax.fill_between(s.levels, mu - sd, mu + sd, alpha=0.2)
     ax.set_ylim(0, 102)
     ax.set_xlabel(xlabel)
     ax.set_title(title, fontsize=9)

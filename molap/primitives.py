@@ -6,7 +6,7 @@ map is fitted once on a large aligned draw with scikit-learn, frozen, sign-fixed
 component is scaled to [0, 1] with the fit set's minimum and maximum. Component k of the input
 side (u_k) and of the target side (v_k) is what module k learns to map.
 
-Methods:
+Kinds (:data:`KINDS`):
 - ``cca``: canonical correlation analysis (the paper). ``r2`` is scikit-learn's ``CCA.score``,
   the paper's "variance captured".
 - ``pca``: separate PCAs of the standardised inputs and targets (what the paper describes).
@@ -23,23 +23,26 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import store
 from .errors import MolapError
 from .tasks import get_tasks, sample_corpus, stack_inputs
 
-METHODS = ("cca", "pca", "pca_joint")
+KINDS = ("cca", "pca", "pca_joint")
+"""Primitive kinds (the word ``method`` is kept for training methods, :mod:`molap.methods`)."""
 
 
 @dataclass(frozen=True)
 class PrimitivesConfig:
-    """What to fit: method, number of components, corpus size and seed, task subset (None: all)."""
+    """What to fit: the kind (:data:`KINDS`), number of components, corpus size and seed, task subset (None: all)."""
 
-    method: str = "cca"
+    kind: str = "cca"
     n_components: int = 2
     n_trials: int = 2000
     seed: int = 0
     tasks: tuple[str, ...] | None = None
 
 
+@store.register
 class Primitives(NamedTuple):
     """A frozen linear map from the corpus to r components on each side.
 
@@ -79,8 +82,8 @@ def corpus_matrices(tasks: Sequence[str] | None, key: jax.Array, n_trials: int) 
 
 
 def _check(config: PrimitivesConfig, n_x: int, n_y: int) -> None:
-    if config.method not in METHODS:
-        raise MolapError(f"unknown primitives method {config.method!r}; expected one of {METHODS}")
+    if config.kind not in KINDS:
+        raise MolapError(f"unknown primitive kind {config.kind!r}; expected one of {KINDS}")
     r = config.n_components
     limit = min(n_x, n_y)
     if isinstance(r, bool) or not isinstance(r, (int, np.integer)) or not 1 <= r <= limit:
@@ -117,12 +120,12 @@ def fit(config: PrimitivesConfig = PrimitivesConfig()) -> Primitives:
     xz, yz = (x - xm) / xs, (y - ym) / ys
     nan = np.full(r, np.nan)
     r2, ex, ey = float("nan"), nan, nan
-    if config.method == "cca":
+    if config.kind == "cca":
         cca = CCA(n_components=r, scale=False, max_iter=500, tol=1e-6)
         cca.fit(xz, yz)
         wx, wy = cca.x_rotations_, cca.y_rotations_
         r2 = float(cca.score(xz, yz))
-    elif config.method == "pca":
+    elif config.kind == "pca":
         px, py = PCA(r).fit(xz), PCA(r).fit(yz)
         wx, wy = px.components_.T, py.components_.T
         ex, ey = px.explained_variance_ratio_, py.explained_variance_ratio_
@@ -136,7 +139,7 @@ def fit(config: PrimitivesConfig = PrimitivesConfig()) -> Primitives:
         wx = w  # applied to [x | y] by transform()
         wy = w
     wx, wy = _sign_fix(wx, wy)
-    u, v = _project(xz, yz, wx, wy, config.method == "pca_joint")
+    u, v = _project(xz, yz, wx, wy, config.kind == "pca_joint")
     corr = np.array([np.corrcoef(u[:, k], v[:, k])[0, 1] for k in range(r)])
     f32 = lambda a: np.asarray(a, np.float32)  # noqa: E731
     return Primitives(
@@ -192,3 +195,8 @@ def channel_names(tasks: Sequence[str] | None = None) -> tuple[list[str], list[s
     lab = lambda t: PAPER_LABELS.get(t.name, t.name)  # noqa: E731
     return ([f"{lab(t)} {c}" for t in ts for c in t.input_names],
             [f"{lab(t)} {c}" for t in ts for c in t.output_names])
+
+
+def fit_cached(config: PrimitivesConfig) -> Primitives:
+    """:func:`fit`, cached on disk by its configuration (:mod:`molap.store`)."""
+    return store.cached("primitives", config, lambda: fit(config))

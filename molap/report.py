@@ -15,6 +15,7 @@ def fmt(v, digits: int = 1) -> str:
 def markdown_table(rows: Sequence[Mapping], columns: Sequence[str] | None = None,
                    headers: Sequence[str] | None = None, digits: int = 1) -> str:
     """Rows of dicts as a Markdown table (columns default to the first row's keys)."""
+    rows = [r._asdict() if hasattr(r, "_asdict") else r for r in rows]
     columns = list(columns or rows[0].keys())
     headers = list(headers or columns)
     out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(columns)]
@@ -28,3 +29,10 @@ def show_table(rows: Sequence[Mapping], columns: Sequence[str] | None = None,
     from IPython.display import Markdown, display
 
     display(Markdown(markdown_table(rows, columns, headers, digits)))
+
+
+def score_rows(test: Mapping) -> list[dict]:
+    """Per-task rows of test scores ({task: Scores}) for tables."""
+    from .tasks import PAPER_LABELS
+
+    return [dict(label=PAPER_LABELS.get(name, name), task=name, **s._asdict()) for name, s in test.items()]

@@ -6,47 +6,51 @@ import time
 from pathlib import Path
 from typing import Callable, NamedTuple
 
-from . import experiments as E
-from . import store
-from .methods import FROZEN
+from . import methods, pipeline as P, store
+from .generalize import MODES
 from .perturb import KINDS
-from .training import HeadConfig
+from .primitives import KINDS as PRIMITIVE_KINDS
+from .profiles import Profile, get_profile
+from .selection import learning_rate
+from .training import TaskTraining
 
 
-def stages(profile: E.Profile) -> list[tuple[str, list[tuple[str, Callable]]]]:
+def stages(profile: Profile) -> list[tuple[str, list[tuple[str, Callable]]]]:
     """(stage name, [(item name, thunk)]) in dependency order. Runs trained together (a method
-    family over all seeds, the pilots of a family) are one item."""
+    family over all seeds, the pilots of a family) are one item. Methods come from the registry."""
     p = profile
-    s0 = p.seeds[0]
+    s0 = p.pilot_seed
     seeds = f"seeds {', '.join(map(str, p.seeds))}"
+    fams = methods.families()
+    pre = [m for m in P.frozen_methods() if getattr(methods.get(m), "primitives", None) is not None]
     return [
-        ("primitives", [(m, lambda m=m: E.primitives(p, m)) for m in ("cca", "pca", "pca_joint")]
-         + [("r2 table", lambda: E.r2_table(p))]
-         + [(f"{mode} {m} folds", lambda mode=mode, m=m: E.fold_primitives(p, mode, m))
-            for mode in ("loo", "l2o") for m in ("cca", "pca")]),
-        ("pre-training", [(f"molap and pca, {seeds}", lambda: [E.modules(p, m, s) for m in ("molap", "pca")
-                                                               for s in p.seeds])]),
-        ("learning rates", [(", ".join(f), lambda f=f: [E.learning_rate(p, m) for m in f])
-                            for f in (FROZEN, ("separate",), ("dni",))]),
-        ("training", [(f"{', '.join(f)}, {seeds}", lambda f=f: [E.trained(p, m, s) for m in f for s in p.seeds])
-                      for f in (FROZEN, ("separate",), ("dni",))]
-         + [("molap, paper's literal recipe", lambda: E.trained(p, "molap", s0,
-                                                                 heads=HeadConfig.paper_literal(p.heads.batch)))]),
-        ("perturbations", [(f"{m} {k}", lambda m=m, k=k: E.perturbation(p, m, k, s0)) for m in E.METHODS for k in KINDS]),
-        ("generalisation", [(f"{mode} {m}", lambda mode=mode, m=m: E.generalisation(p, mode, m, s0))
-                            for mode in ("loo", "l2o") for m in ("cca", "pca")]
-         + [(f"new tasks, {m}", lambda m=m: E.new_task_heads(p, m, s0)) for m in ("molap", "random")]),
+        ("primitives", [(k, lambda k=k: P.primitives(p, k)) for k in PRIMITIVE_KINDS]
+         + [("r2 table", lambda: P.r2_table(p))]
+         + [(f"{mode} {k} folds", lambda mode=mode, k=k: P.fold_primitives(p, mode, k))
+            for mode in MODES for k in ("cca", "pca")]),
+        ("pre-training", [(f"{' and '.join(pre)}, {seeds}",
+                           lambda: [P.modules(p, m, s) for m in pre for s in p.seeds])]),
+        ("learning rates", [(", ".join(f), lambda f=f: [learning_rate(p, m) for m in f]) for f in fams]),
+        ("training", [(f"{', '.join(f)}, {seeds}", lambda f=f: [P.trained(p, m, s) for m in f for s in p.seeds])
+                      for f in fams]
+         + [("molap, paper's literal recipe",
+             lambda: P.trained(p, "molap", s0, recipe=TaskTraining.paper_literal(p.training.batch)))]),
+        ("perturbations", [(f"{m} {k}", lambda m=m, k=k: P.perturbation(p, m, k, s0))
+                           for m in methods.names() for k in KINDS]),
+        ("generalisation", [(f"{mode} {k}", lambda mode=mode, k=k: P.generalisation(p, mode, k, s0))
+                            for mode, k in P.VARIANTS]
+         + [(f"new tasks, {m}", lambda m=m: P.new_task_heads(p, m, s0)) for m in P.NEW_TASK_METHODS]),
     ]
 
 
 STAGES = ("primitives", "pre-training", "learning rates", "training", "perturbations", "generalisation")
 
 
-def reproduce(profile: str | E.Profile | None = None, log: Callable[[str], None] = print,
+def reproduce(profile: str | Profile | None = None, log: Callable[[str], None] = print,
               only: tuple[str, ...] | None = None) -> list[dict]:
     """Compute (or load) every result, stage by stage; returns per-stage wall times. ``only``
     restricts to some stages (their inputs are still computed or loaded as needed)."""
-    p = E.get_profile(profile)
+    p = get_profile(profile)
     summary = []
     for name, items in stages(p):
         if only and name not in only:
@@ -60,10 +64,10 @@ def reproduce(profile: str | E.Profile | None = None, log: Callable[[str], None]
     return summary
 
 
-def check(profile: str | E.Profile | None = None, used: set | None = None) -> list[str]:
+def check(profile: str | Profile | None = None, used: set | None = None) -> list[str]:
     """The items whose results are neither cached nor committed for the current configuration
     (missing or stale); computes nothing. The entry files found are added to ``used``."""
-    p = E.get_profile(profile)
+    p = get_profile(profile)
     missing = []
     with store.read_only(), store.recording() as seen:
         for name, items in stages(p):

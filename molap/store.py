@@ -29,15 +29,24 @@ _NAMEDTUPLES: dict[str, type] = {}
 
 
 def register(cls: type) -> type:
-    """Allow a NamedTuple class to be rebuilt on load."""
+    """Allow a NamedTuple class to be rebuilt on load (a decorator, used where the class is defined).
+    Saved files also name the class's module, which :func:`load` imports if needed."""
     _NAMEDTUPLES[cls.__name__] = cls
     return cls
+
+
+def _named_tuple(name: str, module: str | None):
+    if name not in _NAMEDTUPLES and module and module.split(".")[0] == __name__.split(".")[0]:
+        import importlib
+
+        importlib.import_module(module)  # registers its classes
+    return _NAMEDTUPLES.get(name)
 
 
 def _flatten(obj, prefix: str, arrays: dict, spec: dict):
     if isinstance(obj, tuple) and hasattr(obj, "_fields"):
         register(type(obj))
-        spec[prefix] = {"namedtuple": type(obj).__name__, "fields": list(obj._fields)}
+        spec[prefix] = {"namedtuple": type(obj).__name__, "module": type(obj).__module__, "fields": list(obj._fields)}
         for f in obj._fields:
             _flatten(getattr(obj, f), f"{prefix}/{f}", arrays, spec)
     elif isinstance(obj, dict):
@@ -61,7 +70,7 @@ def _flatten(obj, prefix: str, arrays: dict, spec: dict):
 def _unflatten(prefix: str, data, spec: dict):
     s = spec[prefix]
     if "namedtuple" in s:
-        cls = _NAMEDTUPLES.get(s["namedtuple"])
+        cls = _named_tuple(s["namedtuple"], s.get("module"))
         vals = {f: _unflatten(f"{prefix}/{f}", data, spec) for f in s["fields"]}
         return cls(**vals) if cls is not None else vals
     if "dict" in s:

@@ -29,26 +29,25 @@ def task_explorer(n_trials: int = 16, seed: int = 0):
 
 def lesion_figure(profile, method: str, kind: str, level: float, draw: int = 0, task: str = "multi_mem",
                   seed: int = 0, n_trials: int = 200):
-    """Outputs against targets of one task under one perturbation draw (the draw the sweep uses)."""
+    """Outputs against targets of one task under one perturbation draw (the draw the sweep uses:
+    :func:`molap.perturb.draw_key`)."""
     import jax.numpy as jnp
 
-    from . import experiments as E, network, perturb as P
+    from . import methods, network, perturb as P, pipeline
     from .metrics import score
     from .plots import plot_trial
-    from .tasks import TASK_NAMES, get_task
+    from .streams import Stream, stream
+    from .tasks import get_task
 
-    p = E.get_profile(profile)
-    run = E.trained(p, method, seed)
-    nets = P.task_networks(run, method, p.layout, E.get_tasks(None))
+    p = pipeline.get_profile(profile)
+    run = pipeline.trained(p, method, seed)
+    nets = methods.get(method).task_networks(run, p)
     i = TASK_NAMES.index(task)
     t = get_task(task)
-    key = jax.random.fold_in(E.stream(seed, E.PERTURB), P.KINDS.index(kind))
-    dkey = jax.random.fold_in(jax.random.fold_in(key, draw), 0)
-    if not nets.shared:
-        dkey = jax.random.fold_in(dkey, i)
+    dkey = P.draw_key(P.sweep_key(seed, kind), draw, None if nets.shared else i)
     net = jax.tree.map(lambda a: a[i], nets.params)
     w, sil = P.perturb(kind, net.w_rec, dkey, level, nets.layout)
-    b = sample(t, jax.random.fold_in(E.stream(seed, E.TEST), i), n_trials)
+    b = sample(t, jax.random.fold_in(stream(seed, Stream.TEST), i), n_trials)
     x = jnp.pad(b.inputs, ((0, 0), (0, 0), (0, net.w_in.shape[0] - t.n_in)))
     out, _ = network.run(net._replace(w_rec=w), x, silence=sil)
     out = out[..., :t.n_out]
@@ -63,7 +62,7 @@ def lesion_explorer(profile, seed: int = 0):
     """Widgets: perturbation kind, level, draw, method and task; shows outputs and accuracy."""
     import ipywidgets as W
 
-    from .methods import METHODS
+    from .methods import names
     from .perturb import KINDS
 
     def show(kind, level, draw, method, task):
@@ -76,6 +75,6 @@ def lesion_explorer(profile, seed: int = 0):
         kind=W.Dropdown(options=list(KINDS), value="m2", description="kind"),
         level=W.IntSlider(min=0, max=50, step=5, value=30, description="level (% or sigma x1000)"),
         draw=W.IntSlider(min=0, max=29, value=0, description="draw"),
-        method=W.Dropdown(options=list(METHODS), value="molap", description="method"),
+        method=W.Dropdown(options=list(names()), value="molap", description="method"),
         task=W.Dropdown(options=list(TASK_NAMES), value="multi_mem", description="task"),
     )

@@ -49,19 +49,19 @@ def _exclusive(path: Path):
 def tiny_frozen(_session_cache):
     """The tiny profile's frozen-module family (molap, pca, random x both seeds, with their
     learning-rate pilots), trained once per test run into the shared cache."""
-    from molap import experiments as E
+    from molap import pipeline as P
 
     with _exclusive(_session_cache / "tiny_frozen.lock"):
-        E.trained("tiny", "molap", 0)
-    return E.get_profile("tiny")
+        P.trained("tiny", "molap", 0)
+    return P.get_profile("tiny")
 
 
 @pytest.fixture(scope="session")
 def tiny_generalisation(tiny_frozen, _session_cache):
     """The tiny profile's four generalisation variants (9 folds each, their fold primitives
     included), computed once per test run into the shared cache."""
-    from molap import experiments as E
+    from molap import pipeline as P
 
     with _exclusive(_session_cache / "tiny_generalisation.lock"):
-        E.generalisation(tiny_frozen, "l2o", "pca", 0)
+        P.generalisation(tiny_frozen, "l2o", "pca", 0)
     return tiny_frozen

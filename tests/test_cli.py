@@ -62,10 +62,10 @@ def test_bad_input_is_a_clear_error(argv, message, tmp_path, monkeypatch, capsys
 
 
 def test_primitives_json(capsys):
-    assert main(["primitives", "--method", "cca", "--components", "2", "--trials", "100", "--json"]) == 0
+    assert main(["primitives", "--kind", "cca", "--components", "2", "--trials", "100", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert 0.5 < out["r2"] < 0.62 and len(out["canonical_correlations"]) == 2
-    assert main(["primitives", "--method", "pca", "--trials", "50", "--tasks", "mem_pro", "mem_dm1", "--json"]) == 0
+    assert main(["primitives", "--kind", "pca", "--trials", "50", "--tasks", "mem_pro", "mem_dm1", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["r2"] is None and len(out["explained_variance_inputs"]) == 2
 
@@ -87,7 +87,7 @@ def test_perturb_and_generalize_tiny(capsys, tiny_generalisation):
     out = json.loads(capsys.readouterr().out)
     assert [r["level"] for r in out["levels"]] == [0.0, 30.0] and out["draws"] == 2 and out["tasks"] == ["multi_mem"]
     assert out["levels"][0]["paper_sd"] == 0.0  # the intact network: every draw identical
-    assert main(["generalize", "--mode", "l2o", "--method", "pca", "--profile", "tiny", "--json"]) == 0
+    assert main(["generalize", "--mode", "l2o", "--kind", "pca", "--profile", "tiny", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert len(out["folds"]) == 9 and out["folds"][0]["left_out"] == "delay_pro+delay_anti"
 
@@ -97,6 +97,7 @@ def test_counts_json(capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["stated_sizes"]["separate"]["total"] == 91_800
     assert 13 < out["updates_ratio_dni_over_molap"]["stated_sizes"] < 14
+    assert out["ours"]["molap"]["pretrained"] == 5402 and set(out["ours"]) == {"molap", "random", "pca", "separate", "dni"}
 
 
 @pytest.mark.parametrize(

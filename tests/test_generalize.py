@@ -29,9 +29,9 @@ def test_left_out_channels_are_absent_from_the_fitted_primitives():
 
 
 def test_fit_folds_stacks_every_fold(tiny_generalisation):
-    from molap import experiments as E
+    from molap import pipeline as P
 
-    fs, prims = E.fold_primitives(tiny_generalisation, "l2o", "pca")  # fit_folds, cached
+    fs, prims = P.fold_primitives(tiny_generalisation, "l2o", "pca")  # fit_folds, cached
     assert len(fs) == 9 and prims.x_weights.shape == (9, 25, 2) and prims.y_weights.shape == (9, 22, 2)
-    with pytest.raises(MolapError, match="expected 'cca' or 'pca'"):
+    with pytest.raises(MolapError, match=r"expected one of \('cca', 'pca'\)"):
         fit_folds("loo", "ica", 2, 30, 0)

@@ -3,14 +3,14 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from molap import MolapError, counts, experiments as E, network
+from molap import MolapError, counts, network, pipeline as P
 from molap.methods import DNIConfig, init_separate, train_dni, train_separate
 from molap.methods.dni import covariances, dni_inputs, projected_adam
 from molap.network import Layout
 from molap.tasks import get_tasks
-from molap.training import HeadConfig, Schedule
+from molap.training import Schedule, TaskTraining
 
-TINY = HeadConfig(batch=8, schedule=Schedule(1e-2, 1, 4, 1.0), n_val=8)
+TINY = TaskTraining(batch=8, schedule=Schedule(1e-2, 1, 4, 1.0), n_val=8)
 
 
 def test_separate_trains_every_weight_of_each_network():
@@ -57,23 +57,28 @@ def test_dni_runs_a_sequence_and_reports_both_evaluations():
 def test_counts_agree_with_hand_calculation():
     real = counts.real_counts()
     # heads: n_in*100 + 100*n_out + n_out  -> 603 (T1-T4), 402 (T5-T6), 502 (T7-T9)
-    assert real["molap"]["heads"] == [603] * 4 + [402] * 2 + [502] * 3
-    assert real["molap"]["total"] == 10_000 + 100 + 4722
+    assert counts.head_counts(get_tasks(None), Layout()) == [603] * 4 + [402] * 2 + [502] * 3
+    assert real["molap"].total == 10_000 + 100 + 4722 == real["random"].total
     # pre-training: per phase a 50x50 block + input (100) + readout (100) + readout bias (1)
-    assert real["molap"]["trained"] == 2 * (2500 + 201) + 4722
-    assert real["separate"]["per_task"] == pytest.approx((4 * 10_703 + 2 * 10_502 + 3 * 10_602) / 9)
-    assert real["dni"]["trained"] == 3 * 200 + 200 * 200 + 200 * 3 + 3
-    assert real["dni"]["updates"] == 9 * real["dni"]["trained"]
+    assert real["molap"].trained == 2 * (2500 + 201) + 4722 and real["molap"].pretrained == 2 * 2701
+    assert real["random"].trained == real["random"].updates == 4722 and real["random"].pretrained == 0
+    assert real["separate"].per_task == pytest.approx((4 * 10_703 + 2 * 10_502 + 3 * 10_602) / 9)
+    assert real["dni"].trained == 3 * 200 + 200 * 200 + 200 * 3 + 3
+    assert real["dni"].updates == 9 * real["dni"].trained
     s = counts.stated_sizes()
     assert s["separate"]["total"] == 91_800 and s["dni"]["total"] == 10_200
-    assert s["molap"]["trained"] == 7_000 and s["molap"]["trained_without_heads"] == 5_200
+    assert s["molap"]["trained"] == 7_000 and s["molap"]["pretrained"] == 5_200
     assert counts.PAPER_TABLE1["separate"]["total"] == 10 * s["separate"]["total"]
 
 
 def test_bad_method_and_seed():
     with pytest.raises(MolapError, match="unknown method 'lstm'"):
-        E.trained("tiny", "lstm")
+        P.trained("tiny", "lstm")
     with pytest.raises(MolapError, match="seed must be an integer"):
-        E.trained("tiny", "molap", seed=1.5)
+        P.trained("tiny", "molap", seed=1.5)
+    with pytest.raises(MolapError, match="seed must lie in"):
+        P.trained("tiny", "molap", seed=2 ** 32)
     with pytest.raises(MolapError, match="unknown profile"):
-        E.get_profile("huge")
+        P.get_profile("huge")
+    with pytest.raises(MolapError, match="has no frozen modules"):
+        P.modules("tiny", "dni", 0)

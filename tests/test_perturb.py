@@ -3,7 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from molap import MolapError, experiments as E, perturb as P
+from molap import MolapError, perturb as P, pipeline
 from molap.network import Layout
 
 LAY = Layout(100, 2)
@@ -56,17 +56,28 @@ def test_bad_kind_draws_and_module():
         P.check_kind("m3")
     with pytest.raises(MolapError, match="module index 2 does not exist"):
         Layout(100, 2).block(2)
-    run = {"heads": None}
     with pytest.raises(MolapError, match="draw count must be a positive integer"):
-        P.sweep(run, "molap", "m1", [0], layout=LAY, n_draws=0, key=jax.random.key(0), test_key=jax.random.key(1))
+        P.sweep(None, "m1", [0], n_draws=0, key=jax.random.key(0), test_key=jax.random.key(1))
 
 
 def test_sweep_level_zero_matches_the_unperturbed_test(tiny_frozen):
     prof = tiny_frozen
-    run = E.trained(prof, "random", 0)
-    s = E.perturbation(prof, "random", "global", 0, levels=[0, 50])
-    assert s["acc"].shape == (2, prof.n_draws, 9, 2)
+    run = pipeline.trained(prof, "random", 0)
+    s = pipeline.perturbation(prof, "random", "global", 0, levels=[0, 50])
+    n = prof.perturb.n_draws
+    assert s.paper.shape == s.decision.shape == (2, n, 9) and s.tasks == run.tasks
     # level 0 leaves the network intact: every draw equals the unperturbed test score
-    ref = np.array([run["test"][t].paper for t in s["tasks"]])
-    assert prof.perturb_trials == prof.n_test
-    np.testing.assert_allclose(s["acc"][0, :, :, 0], np.broadcast_to(ref, (prof.n_draws, 9)), atol=1e-3)
+    assert prof.perturb.n_trials == prof.evaluation.n_test
+    for field in ("paper", "decision"):
+        ref = np.array([getattr(run.test[t], field) for t in s.tasks])
+        np.testing.assert_allclose(getattr(s, field)[0], np.broadcast_to(ref, (n, 9)), atol=1e-3)
+
+
+def test_the_widget_draws_the_sweeps_perturbation():
+    """draw_key is the one source of a draw's key: the widget's perturbed weights are the sweep's."""
+    key = P.sweep_key(0, "m1")
+    assert not np.array_equal(jax.random.key_data(P.draw_key(key, 0)), jax.random.key_data(P.draw_key(key, 1)))
+    assert not np.array_equal(jax.random.key_data(P.draw_key(key, 0, 3)), jax.random.key_data(P.draw_key(key, 0)))
+    assert not np.array_equal(jax.random.key_data(key), jax.random.key_data(P.sweep_key(0, "m2")))
+    np.testing.assert_array_equal(jax.random.key_data(P.draw_key(key, 2, 1)),
+                                  jax.random.key_data(P.draw_key(P.sweep_key(0, "m1"), 2, 1)))

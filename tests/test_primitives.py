@@ -62,7 +62,7 @@ def test_task_subset_drops_channels():
 
 
 @pytest.mark.parametrize("cfg, msg", [
-    (PrimitivesConfig("ica", 2, 10), "unknown primitives method 'ica'"),
+    (PrimitivesConfig("ica", 2, 10), "unknown primitive kind 'ica'"),
     (PrimitivesConfig("cca", 23, 10), r"component count must be an integer in \[1, 22\]"),
     (PrimitivesConfig("cca", 0, 10), "component count"),
     (PrimitivesConfig("cca", 2, 10, tasks=()), "empty task list"),

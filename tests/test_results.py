@@ -7,11 +7,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from molap import experiments as E
+from molap import pipeline as P
 from molap import reproduce, store
+from molap.methods.base import initial_network, stack
+from molap.streams import Stream, stream
 from molap.training import pretrain_folds
 
-PAPER = E.get_profile("paper")
+PAPER = P.get_profile("paper")
 PREFIX_STEPS = 200
 """Pre-training steps recomputed here: the first block of module 1's phase at paper settings."""
 LOSS_RTOL = 0.02  #: per-step loss, relative; measured at most 0.35% between the H100 and the 2-core CPU
@@ -33,7 +35,7 @@ def test_committed_results_are_complete_and_none_is_stale(committed_only):
 
 def test_read_only_mode_refuses_to_compute(committed_only):
     with store.read_only(), pytest.raises(store.MissingResult, match="run `molap reproduce`"):
-        E.trained(PAPER, "molap", 0, lr=0.123)
+        P.trained(PAPER, "molap", 0, lr=0.123)
 
 
 def test_a_gpu_result_recomputes_here_at_paper_settings(committed_only):
@@ -41,17 +43,31 @@ def test_a_gpu_result_recomputes_here_at_paper_settings(committed_only):
     run: its first PREFIX_STEPS steps recomputed on this machine give the same per-step losses,
     from the same initial network and the same batches."""
     with store.read_only():
-        committed = E.modules(PAPER, "molap", 0)
+        committed = P.modules(PAPER, "molap", 0)
     cfg = PAPER.pretrain
     prefix = replace(cfg, schedule=replace(cfg.schedule, n_blocks=1, block_steps=PREFIX_STEPS))
     assert PREFIX_STEPS <= cfg.schedule.block_steps  # the prefix runs at the full run's learning rate
-    r = pretrain_folds(E._stack([E.primitives(PAPER, "cca")]), None, E._stack([E.initial_network(PAPER, 0)]),
-                       PAPER.layout, prefix, key=jnp.stack([E.stream(0, E.PRETRAIN)]), progress=False, n_phases=1)
-    ours, theirs = np.asarray(r.losses[0, 0]), np.asarray(committed["pretrain"].losses[0, :PREFIX_STEPS])
+    r = pretrain_folds(stack([P.primitives(PAPER, "cca")]), None, stack([initial_network(PAPER, 0)]),
+                       PAPER.network.layout, prefix, key=jnp.stack([stream(0, Stream.PRETRAIN)]), progress=False,
+                       n_phases=1)
+    ours, theirs = np.asarray(r.losses[0, 0]), np.asarray(committed.pretrain.losses[0, :PREFIX_STEPS])
     np.testing.assert_allclose(ours, theirs, rtol=LOSS_RTOL)
     assert ours[-20:].mean() < 0.5 * ours[:20].mean()  # the prefix learns: the comparison is not of constants
     # the weights that pre-training never touches: ours bit for bit; the GPU's to its sampler's last bits
-    untouched = PAPER.layout.intra() == 0
-    init = np.asarray(E.initial_network(PAPER, 0).w_rec)
+    untouched = PAPER.network.layout.intra() == 0
+    init = np.asarray(initial_network(PAPER, 0).w_rec)
     assert np.array_equal(np.asarray(r.w_rec[0])[untouched], init[untouched])
-    np.testing.assert_allclose(np.asarray(committed["w_rec"])[untouched], init[untouched], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(committed.w_rec)[untouched], init[untouched], rtol=1e-5, atol=1e-6)
+
+
+def test_a_committed_result_loads_typed_with_only_the_store_imported():
+    """Loading never depends on an import done elsewhere: the file names each class's module."""
+    import subprocess
+    import sys
+
+    path = sorted(store.results_dir().glob("trained-*.npz"))[0]
+    code = ("import sys; from molap import store; r = store.load(sys.argv[1]); "
+            "print(type(r).__name__, type(r.params).__name__, type(next(iter(r.test.values()))).__name__)")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[0] == "TrainedRun" and out.stdout.split()[2] == "Scores", out.stdout

@@ -8,7 +8,7 @@ from molap.network import Layout
 from molap.primitives import PrimitivesConfig, fit as fit_primitives
 from molap.tasks import get_tasks
 from molap.training import (
-    HeadConfig,
+    TaskTraining,
     PretrainConfig,
     Schedule,
     Trainer,
@@ -51,7 +51,7 @@ def test_pretraining_is_deterministic(pre):
 def test_heads_train_only_heads(pre):
     _, r = pre
     ts = get_tasks(["delay_pro", "mem_dm1"])
-    cfg = HeadConfig(batch=16, schedule=Schedule(1e-2, 2, 15, 1.5), n_val=16)
+    cfg = TaskTraining(batch=16, schedule=Schedule(1e-2, 2, 15, 1.5), n_val=16)
     w_rec0 = np.asarray(r.w_rec).copy()
     res = train_heads(r.w_rec, r.b, ts, cfg, key=jax.random.key(2), val_key=jax.random.key(3), progress=False)
     np.testing.assert_array_equal(np.asarray(r.w_rec), w_rec0)

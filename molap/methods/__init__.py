@@ -1,20 +1,26 @@
-"""The five methods the paper compares.
+"""The training methods the paper compares, behind one protocol (:class:`Method`) and a registry.
 
-- ``molap``: frozen modules pre-trained on CCA primitives; each task trains its input and readout.
-- ``random``: the same without pre-training (a random reservoir; heads trained).
-- ``pca``: pre-trained on PCA primitives instead of CCA.
-- ``separate``: one network per task, every weight trained (:mod:`molap.methods.separate`).
+- ``molap``: frozen modules pre-trained on CCA primitives; each task trains its input and readout;
+- ``random``: the same without pre-training (a random reservoir; heads trained);
+- ``pca``: pre-trained on PCA primitives instead of CCA (:mod:`molap.methods.frozen`: one class,
+  three instances);
+- ``separate``: one network per task, every weight trained (:mod:`molap.methods.separate`);
 - ``dni``: one network, tasks in sequence, updates projected away from earlier tasks'
   subspaces (:mod:`molap.methods.dni`).
 
-:func:`molap.experiments.trained` runs any of them by name with the profile's shared recipe.
+Everything else reads the registry (:func:`names`, :func:`get`, :func:`families`). A new method is
+one file: a class implementing :class:`Method`, and ``register(MyMethod(...))``.
 """
 
-from .dni import DNIConfig, DNIResult, dni_scores, train_dni, train_dni_many
-from .separate import init_separate, stacked_forward, train_separate, train_separate_many
+from .base import (Method, RunSpec, TrainedRun, families, family, get, initial_network, names, register,
+                   unregister)
+from .dni import DNI_METHOD, DNIConfig, DNIResult, dni_scores, train_dni, train_dni_many
+from .frozen import MOLAP, PCA, RANDOM, FrozenModules, FrozenParams, Modules
+from .separate import SEPARATE, init_separate, stacked_forward, train_separate, train_separate_many
 
-METHODS = ("molap", "random", "pca", "separate", "dni")
-FROZEN = ("molap", "random", "pca")
+for _m in (MOLAP, RANDOM, PCA, SEPARATE, DNI_METHOD):
+    register(_m)
 
-__all__ = ["DNIConfig", "DNIResult", "FROZEN", "METHODS", "dni_scores", "init_separate", "stacked_forward",
-           "train_dni", "train_dni_many", "train_separate", "train_separate_many"]
+__all__ = ["DNIConfig", "DNIResult", "FrozenModules", "FrozenParams", "Method", "Modules", "RunSpec", "TrainedRun",
+           "dni_scores", "families", "family", "get", "init_separate", "initial_network", "names", "register",
+           "stacked_forward", "train_dni", "train_dni_many", "train_separate", "train_separate_many", "unregister"]

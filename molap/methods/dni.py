@@ -25,12 +25,16 @@ import numpy as np
 import optax
 from tqdm.auto import tqdm
 
-from .. import network
+from .. import network, store
+from ..counts import ParameterCounts, count
 from ..errors import MolapError
 from ..metrics import Scores, score
 from ..network import Layout, RNNParams
-from ..tasks import Task, sample
-from ..training import HeadConfig, Trainer, _keys, fold_keys, time_weights
+from ..perturb import TaskNetworks
+from ..tasks import Task, get_tasks, sample
+from ..training import TaskTraining, Trainer, as_keys, fold_keys, time_weights
+from . import base
+from .base import RunSpec, TrainedRun
 
 WIDTH = 3  #: shared input and output width (the widest task)
 
@@ -45,6 +49,7 @@ class DNIConfig:
     rule_inputs: bool = False
 
 
+@store.register
 class DNIResult(NamedTuple):
     """params: the final network; after_own: (n_tasks, 5) scores right after each task's training;
     final: (n_tasks, 5) scores after the whole sequence; losses (n_tasks, n_steps)."""
@@ -110,7 +115,7 @@ def covariances(params: RNNParams, x: jax.Array, y: jax.Array) -> dict:
     return {"in": s_in, "act": kern.T @ s_in @ kern, "h": hf.T @ hf / hf.shape[0], "y": yf.T @ yf / yf.shape[0]}
 
 
-def train_dni_many(tasks: Sequence[Task], config: HeadConfig, dni: DNIConfig = DNIConfig(), g: float = 1.5, *,
+def train_dni_many(tasks: Sequence[Task], config: TaskTraining, dni: DNIConfig = DNIConfig(), g: float = 1.5, *,
                    keys: jax.Array, test_keys: jax.Array, n_test: int, lr_scale=None,
                    progress: bool = True) -> list[DNIResult]:
     """:func:`train_dni` for K networks at once (keys, test_keys and lr_scale (K,)), each with its
@@ -118,7 +123,7 @@ def train_dni_many(tasks: Sequence[Task], config: HeadConfig, dni: DNIConfig = D
     names = [t.name for t in tasks]
     if len(set(names)) != len(names):
         raise MolapError(f"a DNI order names a task twice: {names}")
-    keys, test_keys = _keys(keys), _keys(test_keys)
+    keys, test_keys = as_keys(keys), as_keys(test_keys)
     n_nets, n_tasks = len(keys), len(tasks)
     n_in = WIDTH + (n_tasks if dni.rule_inputs else 0)
     params = jax.vmap(lambda k: network.init(jax.random.fold_in(k, 0), n_in, WIDTH, Layout(dni.n_units, 2), g))(keys)
@@ -175,7 +180,7 @@ def train_dni_many(tasks: Sequence[Task], config: HeadConfig, dni: DNIConfig = D
     return [DNIResult(jax.tree.map(lambda a: a[j], params), after[j], final[j], loss_arr[j]) for j in range(n_nets)]
 
 
-def train_dni(tasks: Sequence[Task], config: HeadConfig, dni: DNIConfig = DNIConfig(), g: float = 1.5, *,
+def train_dni(tasks: Sequence[Task], config: TaskTraining, dni: DNIConfig = DNIConfig(), g: float = 1.5, *,
               key: jax.Array, val_key: jax.Array | None = None, n_test: int, test_key: jax.Array,
               progress: bool = True) -> DNIResult:
     """Train the tasks in order with DNI projections; evaluate after each task and at the end.
@@ -188,3 +193,47 @@ def dni_scores(result: DNIResult, tasks: Sequence[Task], which: str = "final") -
     """{task: Scores} after the whole sequence (``final``) or right after each task (``after_own``)."""
     arr = result.final if which == "final" else result.after_own
     return {t.name: Scores(*map(float, arr[i])) for i, t in enumerate(tasks)}
+
+
+@dataclass(frozen=True)
+class DNI:
+    """One network, the tasks in sequence, updates projected away from earlier tasks' subspaces."""
+
+    name: str = "dni"
+    family: str = "dni"
+    summary: str = "one network, tasks in sequence, DNI-projected updates (Duncker et al. 2020)"
+
+    def key(self, profile) -> dict:
+        # a pilot scores on n_test validation trials after each task, so the test size is a dependency
+        return {"g": profile.network.g, "dni": profile.dni, "evaluation": profile.evaluation}
+
+    def train(self, profile, specs: Sequence[RunSpec], *, pilot: bool = False, progress: bool = True):
+        tasks = get_tasks(None)
+        recipe, scale = base.shared_recipe(specs)
+        keys, _, test_keys = base.run_keys(specs, pilot=pilot)
+        rs = train_dni_many(tasks, recipe, profile.dni, profile.network.g, keys=keys, test_keys=test_keys,
+                            n_test=profile.evaluation.n_test, lr_scale=scale, progress=progress)
+        return [TrainedRun(s.method, s.seed, s.recipe.schedule.lr, [t.name for t in tasks],
+                           None if pilot else dni_scores(r, tasks, "final"), np.zeros(0), np.zeros((0, len(tasks), 5)),
+                           r.losses.ravel(), r.params, dni_scores(r, tasks, "after_own")) for r, s in zip(rs, specs)]
+
+    def pilot_score(self, run: TrainedRun) -> float:
+        return float(np.mean([s.decision for s in run.after_own.values()]))
+
+    def task_networks(self, run: TrainedRun, profile) -> TaskNetworks:
+        p = run.params
+        if p.w_in.shape[0] != WIDTH:
+            raise MolapError("perturbation sweeps support DNI without rule inputs only")
+        k = len(run.tasks)
+        rep = lambda a: jnp.broadcast_to(a, (k,) + a.shape)  # noqa: E731
+        return TaskNetworks(RNNParams(*(rep(a) for a in p)), True, Layout(p.w_rec.shape[0], 2))
+
+    def counts(self, tasks, profile) -> ParameterCounts:
+        d = profile.dni
+        width_in = max(t.n_in for t in tasks) + (len(tasks) if d.rule_inputs else 0)
+        p = network.init(jax.random.key(0), width_in, max(t.n_out for t in tasks), Layout(d.n_units, 2))
+        trained = count(p, network.trainable(p, w_in=True, w_rec=True, w_out=True, b_out=True))
+        return ParameterCounts(count(p), trained, trained, len(tasks) * trained)
+
+
+DNI_METHOD = DNI()

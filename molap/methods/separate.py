@@ -6,15 +6,21 @@ together in one vmapped step (inputs and outputs padded to the widest task and m
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import jax
 import jax.numpy as jnp
 
 from .. import network
+from ..counts import ParameterCounts, count
 from ..network import RNNParams
-from ..tasks import Task
-from ..training import HeadConfig, HeadsResult, _keys, fold_keys, head_masks, init_heads, train_stacked, unstack
+from ..perturb import TaskNetworks
+from ..tasks import TASK_NAMES, Task, get_tasks
+from ..training import (HeadsResult, TaskTraining, as_keys, evaluate, fold_keys, head_masks, init_heads,
+                        train_stacked, unstack)
+from . import base
+from .base import RunSpec, TrainedRun
 
 
 def stacked_forward(params: RNNParams, x: jax.Array, *, silence=None) -> jax.Array:
@@ -33,11 +39,11 @@ def init_separate(tasks: Sequence[Task], init: RNNParams, *, key: jax.Array) -> 
     return params, mask
 
 
-def train_separate_many(tasks: Sequence[Task], inits: RNNParams, config: HeadConfig, *, keys: jax.Array,
+def train_separate_many(tasks: Sequence[Task], inits: RNNParams, config: TaskTraining, *, keys: jax.Array,
                         val_keys: jax.Array, lr_scale=None, progress: bool = True) -> HeadsResult:
     """:func:`train_separate` for K initial networks at once (every field of ``inits`` with a
     leading axis K; keys, val_keys and lr_scale (K,))."""
-    keys = _keys(keys)
+    keys = as_keys(keys)
     params, mask = jax.vmap(lambda i, k: init_separate(tasks, i, key=jax.random.fold_in(k, 0)))(inits, keys)
     return train_stacked(lambda p, x, d: stacked_forward(p, x), params, mask, tasks, config,
                          lambda p: config.l2 * (jnp.sum(p.w_in ** 2) + jnp.sum(p.w_rec ** 2)),
@@ -45,9 +51,56 @@ def train_separate_many(tasks: Sequence[Task], inits: RNNParams, config: HeadCon
                          desc=f"training separate networks ({len(keys)} sets)" if progress else None)
 
 
-def train_separate(tasks: Sequence[Task], init: RNNParams, config: HeadConfig, *, key: jax.Array,
+def train_separate(tasks: Sequence[Task], init: RNNParams, config: TaskTraining, *, key: jax.Array,
                    val_key: jax.Array, progress: bool = True) -> HeadsResult:
     """Train one full network per task; L2 on W_in and W_rec."""
     res = train_separate_many(tasks, jax.tree.map(lambda a: jnp.asarray(a)[None], init), config, keys=key[None],
                               val_keys=val_key[None], progress=progress)
     return unstack(res, 0)
+
+
+_forward = jax.jit(stacked_forward)
+
+
+@dataclass(frozen=True)
+class Separate:
+    """One network per task, every weight trained (:func:`train_separate_many`)."""
+
+    name: str = "separate"
+    family: str = "separate"
+    summary: str = "one network per task, every weight trained"
+
+    def key(self, profile) -> dict:
+        return {"network": profile.network}
+
+    def train(self, profile, specs: Sequence[RunSpec], *, pilot: bool = False, progress: bool = True):
+        tasks = get_tasks(None)
+        recipe, scale = base.shared_recipe(specs)
+        keys, val_keys, test_keys = base.run_keys(specs, pilot=pilot)
+        inits = base.stack([base.initial_network(profile, s.seed) for s in specs])
+        res = train_separate_many(tasks, inits, recipe, keys=keys, val_keys=val_keys, lr_scale=scale,
+                                  progress=progress)
+        runs = []
+        for j, s in enumerate(specs):
+            r = unstack(res, j)
+            test = None if pilot else evaluate(_forward, r.heads, tasks, key=test_keys[j],
+                                               n_trials=profile.evaluation.n_test)
+            runs.append(TrainedRun(s.method, s.seed, s.recipe.schedule.lr, list(TASK_NAMES), test, r.curve_steps,
+                                   r.curve, r.losses, r.heads))
+        return runs
+
+    def pilot_score(self, run: TrainedRun) -> float:
+        return base.final_validation_score(run)
+
+    def task_networks(self, run: TrainedRun, profile) -> TaskNetworks:
+        return TaskNetworks(run.params, False, profile.network.layout)
+
+    def counts(self, tasks, profile) -> ParameterCounts:
+        n = []
+        for t in tasks:
+            p = network.init(jax.random.key(0), t.n_in, t.n_out, profile.network.layout)
+            n.append(count(p, network.trainable(p, w_in=True, w_rec=True, b=True, w_out=True, b_out=True)))
+        return ParameterCounts(sum(n), sum(n), sum(n) / len(n), sum(n))
+
+
+SEPARATE = Separate()

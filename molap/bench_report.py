@@ -1,0 +1,197 @@
+"""The benchmark appendix's rows and lines, from ``benchmarks/results/*.json``: machine files of
+``benchmarks/run_all.py``, GPU probes of ``benchmarks/gpu_probe.py`` (``"kind": "gpu-probe"``) and
+reproduction logs written as JSON by :func:`write_reproduce_json` (``"kind": "reproduce"``); nothing
+is timed here. :func:`table` turns typed rows into the dicts :func:`molap.report.show_table` displays.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import NamedTuple
+
+from .tasks import TASK_NAMES
+
+RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+H100_PEAK_GFLOPS = 67e3  # float32, non-tensor-core: the H100 SXM datasheet
+
+
+class TrainingRow(NamedTuple):
+    """A CPU training step of molap against PyTorch on one machine."""
+    machine: str
+    what: str
+    molap_ms: float
+    torch_ms: float
+    molap_over_torch: float
+    molap_trialsteps_per_s: float
+
+
+class ProbeRow(NamedTuple):
+    """A timed training loop of a GPU probe (``nets`` and ``frozen`` are not shown in tables)."""
+    what: str
+    compile_s: float
+    ms_per_step: float
+    trialsteps_per_s: float
+    gflops: float
+    nets: int
+    frozen: bool
+
+
+class FitRow(NamedTuple):
+    """Task generation or a primitive fit, molap against a reference implementation."""
+    machine: str
+    what: str
+    molap: float
+    reference: float | None
+    reference_is: str
+
+
+HEADERS = {
+    TrainingRow: ("machine", "what", "molap ms", "torch ms", "molap / torch time", "molap trial-steps/s"),
+    ProbeRow: ("what", "compile s", "ms/step", "trial-steps/s", "GFLOP/s"),
+    FitRow: ("machine", "what", "molap", "reference", "reference is"),
+}
+
+
+def table(rows) -> list[dict]:
+    """Typed rows as dicts keyed by their displayed column names (fields past those are dropped)."""
+    return [dict(zip(HEADERS[type(r)], r)) for r in rows]
+
+
+def records(folder: str | Path | None = None) -> dict[str, dict]:
+    """Every JSON file of ``folder`` (default: the repository's ``benchmarks/results``), by stem."""
+    folder = RESULTS if folder is None else Path(folder)
+    return {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
+
+
+def machines(folder=None) -> dict[str, dict]:
+    """The machine files written by ``benchmarks/run_all.py``, by machine."""
+    return {k: v for k, v in records(folder).items() if "kind" not in v and "results" in v}
+
+
+def machine_lines(folder=None) -> list[str]:
+    """One line per machine: CPUs, Python, date and the benchmarks it holds."""
+    return [f"{name}: {m['cpus']} CPUs, Python {m['python']}, measured {m['date']}: {', '.join(m['results'])}"
+            for name, m in machines(folder).items()]
+
+
+def training_rows(folder=None) -> list[TrainingRow]:
+    """One network and nine heads against PyTorch, per machine with a training benchmark."""
+    rows = []
+    for name, m in machines(folder).items():
+        if t := m["results"].get("training"):
+            thr = t["throughput_trialsteps_per_s"]
+            rows += [TrainingRow(name, "one network", t["jax_1head_ms"], t["torch_1net_ms"],
+                                 t["ratio_jax_over_torch_1"], thr["jax_1head"]),
+                     TrainingRow(name, "nine heads", t["jax_9heads_ms"], t["torch_9nets_ms"],
+                                 t["ratio_jax_over_torch_9"], thr["jax_9heads"])]
+    return rows
+
+
+def speedup_lines(folder=None) -> list[str]:
+    """Per machine: nine heads together against PyTorch's nine networks, and against one head."""
+    return [f"{name}: nine heads together are {t['torch_9nets_ms'] / t['jax_9heads_ms']:.2f}x PyTorch's nine "
+            f"networks in sequence (target: at least 2x); nine heads cost {t['ratio_jax_9_over_1']:.2f}x one "
+            f"head (9x would mean no gain from training them together)"
+            for name, m in machines(folder).items() if (t := m["results"].get("training"))]
+
+
+def step_work(nets: int, tasks_per_net: int, units: int, frozen: bool,
+              batch: int = 200, time_steps: int = 110) -> tuple[int, int]:
+    """Trial-steps and FLOPs of one training step of ``nets`` networks trained together.
+
+    ``trial_steps = nets * tasks_per_net * batch * time_steps``. The forward pass costs
+    ``2 * units**2`` FLOPs per trial-step (the recurrent matrix-vector product). The backward pass
+    through the recurrence costs one more forward for task heads on a frozen reservoir (gradients
+    of the states only) and two more for fully trained networks (of the states and the weights):
+    ``flops = forward * (2 if frozen else 3)``.
+    """
+    trial_steps = nets * tasks_per_net * batch * time_steps
+    forward = trial_steps * 2 * units * units
+    return trial_steps, forward * (2 if frozen else 3)
+
+
+def probe_rows(name: str = "h100-training-probe", folder=None) -> list[ProbeRow]:
+    """The rows of the GPU probe ``<name>.json``, with throughput and FLOP rate (:func:`step_work`)."""
+    probe = records(folder)[name]
+    rows = []
+    for r in probe["rows"]:
+        trial_steps, flops = step_work(r["nets"], r["tasks_per_net"], r["units"], r["frozen"],
+                                       probe.get("batch", 200), probe.get("time_steps", 110))
+        s = r["ms_per_step"] / 1e3
+        rows.append(ProbeRow(r["what"], r["compile_s"], r["ms_per_step"], trial_steps / s, flops / s / 1e9,
+                             r["nets"], r["frozen"]))
+    return rows
+
+
+def probe_summary(rows: list[ProbeRow], peak_gflops: float = H100_PEAK_GFLOPS) -> str:
+    """The best frozen-reservoir throughput of several networks together against one network's."""
+    one = next(r for r in rows if r.frozen and r.nets == 1)
+    many = max((r for r in rows if r.frozen and r.nets > 1), key=lambda r: r.trialsteps_per_s)
+    return (f"nine heads x {many.nets} networks together: {many.trialsteps_per_s / one.trialsteps_per_s:.1f}x "
+            f"the throughput of one network's nine heads; {many.gflops / peak_gflops:.1%} of the H100's "
+            f"{peak_gflops / 1e3:.0f} TFLOP/s float32 (datasheet)")
+
+
+def fit_rows(folder=None) -> list[FitRow]:
+    """Per machine: the slowest task's batch against neurogym, the CCA fit against scikit-learn."""
+    rows = []
+    for name, m in machines(folder).items():
+        if t := m["results"].get("tasks"):
+            rows.append(FitRow(name, "task batch, 200 trials, slowest task (ms)",
+                               max(t[k] for k in TASK_NAMES if k in t), t.get("neurogym_ms"), "neurogym Dataset"))
+        if p := m["results"].get("primitives"):
+            rows.append(FitRow(name, f"CCA fit, {p['trials']} trials per task (s)", p["molap_fit_s"],
+                               p["sklearn_cca_s"], "scikit-learn CCA alone"))
+    return rows
+
+
+def perturb_lines(folder=None) -> list[str]:
+    """Per machine: the perturbation benchmark's scalar entries, as JSON (at most 600 characters)."""
+    return [f"{name} " + json.dumps({k: v for k, v in t.items() if not isinstance(v, (list, dict))})[:600]
+            for name, m in machines(folder).items() if (t := m["results"].get("perturb"))]
+
+
+def reproduce_lines(folder=None) -> list[str]:
+    """One line per reproduction record: its items' wall time in all and per stage (log order), in minutes."""
+    lines = []
+    for stem, rec in ((k, v) for k, v in records(folder).items() if v.get("kind") == "reproduce"):
+        stages: dict[str, float] = {}
+        for it in rec["items"]:
+            stages[it["stage"]] = stages.get(it["stage"], 0.0) + it["seconds"]
+        lines.append(f"{rec.get('log') or stem}: {len(rec['items'])} items, "
+                     f"{sum(it['seconds'] for it in rec['items']) / 60:.1f} min in all: "
+                     + ", ".join(f"{k} {v / 60:.1f} min" for k, v in stages.items()))
+    return lines
+
+
+ITEM = re.compile(r"\[(.+?) (\d+)/(\d+)\] (.+?): ([\d.]+) s")  # molap.reproduce.reproduce's log line
+
+
+def parse_reproduce_log(text: str) -> dict:
+    """A ``molap reproduce`` log (as ``benchmarks/gpu_reproduce.sh`` writes it) as a JSON record.
+
+    ``items``: the ``[stage i/n] item: 12.3 s`` lines, in order; ``wall_s``: the script's
+    ``wall N s`` line of each call; ``notes``: ``#`` comment lines; ``lines``: every other
+    non-empty line verbatim (progress bars, probe lines, the summary table).
+    """
+    rec: dict = {"kind": "reproduce", "notes": [], "items": [], "wall_s": [], "lines": []}
+    for line in text.split("\n"):
+        if m := ITEM.fullmatch(line):
+            rec["items"].append({"stage": m[1], "index": int(m[2]), "of": int(m[3]), "item": m[4],
+                                 "seconds": float(m[5])})
+        elif m := re.fullmatch(r"wall (\d+) s", line):
+            rec["wall_s"].append(int(m[1]))
+        elif line.startswith("#"):
+            rec["notes"].append(line.lstrip("#").strip())
+        elif line.strip():
+            rec["lines"].append(line)
+    return rec
+
+
+def write_reproduce_json(log: str | Path, dest: str | Path | None = None) -> Path:
+    """Parse the log file ``log`` and write its record to ``dest`` (default: beside it, ``.json``)."""
+    log, dest = Path(log), Path(log).with_suffix(".json") if dest is None else Path(dest)
+    dest.write_text(json.dumps(parse_reproduce_log(log.read_text()) | {"log": log.name}, indent=1) + "\n")
+    return dest

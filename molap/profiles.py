@@ -1,0 +1,128 @@
+"""Run profiles: nested frozen configurations that set the size of every stage of a run.
+
+A :class:`Profile` composes one sub-configuration per part of the pipeline (the primitive fit,
+the network, pre-training, task training, the test set, DNI's own settings, perturbation sweeps).
+Each stage's cache key (:mod:`molap.pipeline`) is built from the sub-configurations that stage
+depends on, never from the whole profile: a sweep's draw count is part of the sweep's key, not of
+the trained networks'. Fields marked :data:`NO_EFFECT` (the name, the seed list) are in no key;
+a stage that uses a seed names it in its own key. ``MOLAP_PROFILE`` picks the book's profile.
+
+Profiles: ``tiny`` (smoke tests: every stage runs, nothing is learned), ``quick`` (CI, a laptop),
+``paper`` (the paper's sizes: CCA on 2000 aligned trials per task, batch 200, the full schedules,
+2000-trial test sets, 5 seeds). ``tiny`` is ``quick`` shrunk with :func:`dataclasses.replace`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+
+from .errors import MolapError
+from .methods.dni import DNIConfig
+from .network import Layout
+from .training import PretrainConfig, Schedule, TaskTraining
+
+NO_EFFECT = {"affects_results": False}
+"""Field metadata of profile fields that no result depends on."""
+
+
+@dataclass(frozen=True)
+class PrimitivesSetup:
+    """The primitive fit shared by every primitive kind: components kept, aligned trials per task,
+    and the seed of the corpus draw."""
+
+    n_components: int = 2
+    n_trials: int = 2000
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class NetworkSetup:
+    """The initial network of every seed: units and modules, and the gain of W_rec."""
+
+    layout: Layout = Layout(100, 2)
+    g: float = 1.5
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The held-out test set: fresh trials per task."""
+
+    n_test: int = 2000
+
+
+@dataclass(frozen=True)
+class PerturbSetup:
+    """Perturbation sweeps: random draws per level and test trials per task."""
+
+    n_draws: int = 30
+    n_trials: int = 2000
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Everything that sets the size of a run (see the module docstring)."""
+
+    name: str = field(metadata=NO_EFFECT)
+    seeds: tuple[int, ...] = field(metadata=NO_EFFECT)
+    primitives: PrimitivesSetup = PrimitivesSetup()
+    network: NetworkSetup = NetworkSetup()
+    pretrain: PretrainConfig = PretrainConfig()
+    training: TaskTraining = TaskTraining()
+    evaluation: Evaluation = Evaluation()
+    dni: DNIConfig = DNIConfig()
+    perturb: PerturbSetup = PerturbSetup()
+
+    @property
+    def pilot_seed(self) -> int:
+        """The seed of the learning-rate pilots (the first of :attr:`seeds`)."""
+        return self.seeds[0]
+
+
+PAPER = Profile(name="paper", seeds=(0, 1, 2, 3, 4))
+
+QUICK = Profile(
+    name="quick",
+    seeds=(0, 1),
+    primitives=PrimitivesSetup(n_trials=500),
+    pretrain=PretrainConfig(batch=32, schedule=Schedule(3e-3, 5, 60, 3.0)),
+    training=TaskTraining(batch=32, schedule=Schedule(1e-2, 10, 100, 1.5), n_val=200),
+    evaluation=Evaluation(n_test=500),
+    dni=DNIConfig(n_cov=500),
+    perturb=PerturbSetup(n_draws=3, n_trials=200),
+)
+
+TINY = replace(
+    QUICK,
+    name="tiny",
+    primitives=PrimitivesSetup(n_trials=50),
+    pretrain=PretrainConfig(batch=16, schedule=Schedule(3e-3, 2, 10, 3.0)),
+    training=TaskTraining(batch=16, schedule=Schedule(1e-2, 2, 10, 1.5), n_val=32),
+    evaluation=Evaluation(n_test=64),
+    dni=DNIConfig(n_cov=64),
+    perturb=PerturbSetup(n_draws=2, n_trials=64),
+)
+
+PROFILES: dict[str, Profile] = {p.name: p for p in (TINY, QUICK, PAPER)}
+
+
+def get_profile(profile: str | Profile | None = None) -> Profile:
+    """A profile by name; None reads ``MOLAP_PROFILE`` (default ``quick``)."""
+    if isinstance(profile, Profile):
+        return profile
+    name = profile or os.environ.get("MOLAP_PROFILE", "quick")
+    if name not in PROFILES:
+        raise MolapError(f"unknown profile {name!r}; expected one of {tuple(PROFILES)}")
+    return PROFILES[name]
+
+
+def result_fields(config=None, prefix: str = "") -> list[str]:
+    """Dotted paths of every leaf field of a profile (default :data:`PAPER`) that results may
+    depend on: every field but those marked :data:`NO_EFFECT`."""
+    config = PAPER if config is None else config
+    out = []
+    for f in fields(config):
+        if f.metadata.get("affects_results", True):
+            v = getattr(config, f.name)
+            out += result_fields(v, f"{prefix}{f.name}.") if is_dataclass(v) else [prefix + f.name]
+    return out

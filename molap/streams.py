@@ -1,0 +1,42 @@
+"""The random streams of a seed: every draw of a run comes from one of them.
+
+Seed s gives ``root = key(s)``; stream :class:`Stream` ``S`` is ``fold_in(root, S)``: the initial
+network's weights (INIT), pre-training (PRETRAIN), task training (TRAIN), validation (VAL), the
+test set (TEST) and perturbation draws (PERTURB). The test trials come from a stream that no
+training step draws from. Every method of a seed starts from the same initial network and draws
+the same training, validation and test batches, so comparisons over seeds are paired.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import jax
+import numpy as np
+
+from .errors import MolapError
+
+
+class Stream(IntEnum):
+    """The streams of a seed (their values are the fold-in indices; never renumber them)."""
+
+    INIT = 0
+    PRETRAIN = 1
+    TRAIN = 2
+    VAL = 3
+    TEST = 4
+    PERTURB = 5
+
+
+def check_seed(seed) -> int:
+    """An integer seed in [0, 2**32), or a clear error."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise MolapError(f"seed must be an integer, got {seed!r}")
+    if not 0 <= int(seed) < 2 ** 32:
+        raise MolapError(f"seed must lie in [0, 2**32), got {seed!r}")
+    return int(seed)
+
+
+def stream(seed: int, which: Stream) -> jax.Array:
+    """The key of one random stream of a seed."""
+    return jax.random.fold_in(jax.random.key(check_seed(seed)), int(Stream(which)))

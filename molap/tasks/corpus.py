@@ -1,0 +1,105 @@
+"""The nine cognitive tasks of the MoLaP corpus (reference spec section 1.3) and lookup by name."""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..errors import MolapError
+from .task import GO, N_STEPS, PULSE1, PULSE2, STIM_ON, Signals, Task, Trial, on
+
+
+def _cos_sin(theta: jax.Array) -> jax.Array:
+    return jnp.stack([jnp.cos(theta), jnp.sin(theta)])
+
+
+def _delay(anti: bool) -> Signals:
+    def signals(trial: Trial):
+        stim = on(STIM_ON, N_STEPS)[:, None] * _cos_sin(trial.theta1)
+        goal = trial.theta1 + (np.pi if anti else 0.0)
+        return stim, on(GO, N_STEPS)[:, None] * _cos_sin(goal)
+
+    return signals
+
+
+def _memory(anti: bool) -> Signals:
+    def signals(trial: Trial):
+        stim = on(STIM_ON, GO)[:, None] * _cos_sin(trial.theta1)
+        sign = -1.0 if anti else 1.0
+        return stim, on(GO, N_STEPS)[:, None] * sign * _cos_sin(trial.theta1)
+
+    return signals
+
+
+def _pulses(a1: jax.Array, a2: jax.Array) -> jax.Array:
+    """(110,) channel carrying a1 during pulse 1 and a2 during pulse 2."""
+    return on(*PULSE1) * a1 + on(*PULSE2) * a2
+
+
+def _dm(channel: str, both: bool) -> Signals:
+    f = jnp.cos if channel == "cos" else jnp.sin
+
+    def signals(trial: Trial):
+        c = _pulses(jnp.cos(trial.theta1), jnp.cos(trial.theta2))
+        s = _pulses(jnp.sin(trial.theta1), jnp.sin(trial.theta2))
+        own = c if channel == "cos" else s
+        stim = jnp.stack([c, s], 1) if both else own[:, None]
+        goal = jnp.maximum(f(trial.theta1), f(trial.theta2))
+        return stim, on(GO, N_STEPS)[:, None] * goal
+
+    return signals
+
+
+def _multi_mem(trial: Trial):
+    c = _pulses(jnp.cos(trial.theta1), jnp.cos(trial.theta2))
+    s = _pulses(jnp.sin(trial.theta1), jnp.sin(trial.theta2))
+    s1 = jnp.cos(trial.theta1) + jnp.sin(trial.theta1)
+    s2 = jnp.cos(trial.theta2) + jnp.sin(trial.theta2)
+    return jnp.stack([c, s], 1), on(GO, N_STEPS)[:, None] * jnp.maximum(s1, s2)
+
+
+CS = ("cos", "sin")
+TASKS: Mapping[str, Task] = {
+    t.name: t
+    for t in (
+        Task("delay_pro", CS, CS, _delay(False), description="Delay Pro: respond toward the stimulus, which stays on"),
+        Task("delay_anti", CS, CS, _delay(True), description="Delay Anti: respond opposite the stimulus, which stays on"),
+        Task("mem_pro", CS, CS, _memory(False), "mem", "Mem Pro: stimulus off at go; respond toward it"),
+        Task("mem_anti", CS, CS, _memory(True), "mem", "Mem Anti: stimulus off at go; respond opposite it"),
+        Task("mem_dm1", ("cos",), ("max",), _dm("cos", False), description="Mem Dm 1: report the larger of two cos pulses"),
+        Task("mem_dm2", ("sin",), ("max",), _dm("sin", False), description="Mem Dm 2: report the larger of two sin pulses"),
+        Task("context_mem_dm1", CS, ("max",), _dm("cos", True), description="Context Mem Dm 1: both channels; report the larger cos pulse"),
+        Task("context_mem_dm2", CS, ("max",), _dm("sin", True), description="Context Mem Dm 2: both channels; report the larger sin pulse"),
+        Task("multi_mem", CS, ("max",), _multi_mem, description="Multi Mem: report the larger cos + sin sum of two pulse pairs"),
+    )
+}
+TASK_NAMES: tuple[str, ...] = tuple(TASKS)
+PAPER_LABELS = {name: f"T{i + 1}" for i, name in enumerate(TASK_NAMES)}
+
+
+def get_task(task: str | Task) -> Task:
+    """Look a task up by name (a :class:`Task` passes through)."""
+    if isinstance(task, Task):
+        return task
+    if task not in TASKS:
+        raise MolapError(f"unknown task {task!r}; expected one of: {', '.join(TASK_NAMES)}")
+    return TASKS[task]
+
+
+def get_tasks(tasks: Sequence[str | Task] | None = None) -> tuple[Task, ...]:
+    """Resolve a task list (None: all nine); rejects empty lists and repeats."""
+    if tasks is None:
+        return tuple(TASKS.values())
+    if isinstance(tasks, (str, Task)):
+        tasks = [tasks]
+    out = tuple(get_task(t) for t in tasks)
+    if not out:
+        raise MolapError("empty task list; expected at least one task")
+    names = [t.name for t in out]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise MolapError(f"task named more than once: {', '.join(dup)}")
+    return out

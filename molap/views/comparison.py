@@ -1,0 +1,232 @@
+"""Comparing the methods (book chapter 05): learning rates, accuracy tables, paired differences,
+learning speed, DNI's forgetting, the paper's Fig 2D-E and the per-task summary.
+
+:func:`compare_methods` loads every method's trained runs of a profile (cached) and the tables
+built from them (:class:`Comparison`); the ``show_*`` functions display tables, the ``plot_*``
+ones return figures drawn by :mod:`molap.plots`, and :func:`check` holds the chapter's checks.
+Nothing here decides a claim: the verdicts are :mod:`molap.claims`' and
+:func:`molap.compare.verdict`'s.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, NamedTuple, Sequence
+
+import jax
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .. import claims, compare, methods, network, pipeline as P, plots
+from ..methods import TrainedRun
+from ..profiles import Profile
+from ..report import show_table
+from ..tasks import PAPER_LABELS, TASK_NAMES, get_tasks
+from ..training import padded_batches
+
+PAIRS = (("molap", "random"), ("molap", "pca"), ("molap", "separate"), ("molap", "dni"))
+"""The paired comparisons (a, b) of the chapter: a - b per seed."""
+VERDICT_PAIRS = PAIRS[:2]
+"""The pairs whose test is spelled out (:func:`molap.compare.verdict`)."""
+SPEED_METHODS = ("molap", "random", "pca", "separate")
+"""Methods with validation curves (DNI trains tasks in sequence and has none)."""
+FIG2DE = ("context_mem_dm1", ("molap", "random"), 123, 8)
+"""The paper's Fig 2D-E: task, methods, key and number of trials shown."""
+
+
+class Comparison(NamedTuple):
+    """Every method's runs of a profile and the tables built from them.
+
+    results: {method: [TrainedRun per seed]}; rows: per task, mean and sd over seeds of the
+    decision-unit accuracy per method, plus ``trivial`` (the trivial policy's decision-unit score
+    on MoLaP's test sets); paper_rows: the same with the paper's score; pairs: {"a - b":
+    :func:`molap.compare.paired` dict} for :data:`PAIRS`.
+    """
+
+    profile: Profile
+    results: dict
+    rows: list
+    paper_rows: list
+    pairs: dict
+
+
+def profile_line(p: Profile) -> str:
+    """The profile's seeds, steps per task, batch and test-set size."""
+    return (f"profile {p.name!r}: seeds {p.seeds}, {p.training.schedule.n_steps} steps per task, "
+            f"batch {p.training.batch}, test set {p.evaluation.n_test} trials")
+
+
+def lr_rows(choices: Mapping, prefix: str = "") -> list[dict]:
+    """One row per method: each pilot's score keyed by ``prefix`` + the learning rate, and the
+    chosen rate. choices: {method: :class:`molap.selection.LRChoice`}."""
+    return [dict(method=m, **{f"{prefix}{lr:g}": s for lr, s in zip(c.grid, c.scores)}, chosen=f"{c.lr:g}")
+            for m, c in choices.items()]
+
+
+def show_learning_rates(p: Profile) -> None:
+    """The learning-rate pilots of every method (validation, decision units, %)."""
+    show_table(lr_rows({m: P.learning_rate(p, m) for m in methods.names()}), digits=1)
+
+
+def summary_rows(results: Mapping[str, Sequence[TrainedRun]]) -> list[dict]:
+    """Decision-unit summary rows (:func:`molap.compare.summary_rows`) with MoLaP's trivial policy."""
+    rows = compare.summary_rows(results, "decision")
+    trivial = compare.summary_rows({"molap": results["molap"]}, "trivial_decision")
+    return [dict(r, trivial=t["molap"]) for r, t in zip(rows, trivial)]
+
+
+def pairs_of(results: Mapping[str, Sequence[TrainedRun]], pairs=PAIRS) -> dict[str, dict]:
+    """{"a - b": paired comparison of the decision-unit accuracy over seeds}."""
+    return {f"{a} - {b}": compare.paired(results, a, b) for a, b in pairs}
+
+
+def compare_methods(p: Profile) -> Comparison:
+    """Every registered method trained on every seed of the profile (cached), and its tables."""
+    results = {m: [P.trained(p, m, s) for s in p.seeds] for m in methods.names()}
+    return Comparison(p, results, summary_rows(results), compare.summary_rows(results, "paper"), pairs_of(results))
+
+
+def show_summary(c: Comparison) -> None:
+    """Decision-unit accuracy per task: mean and sd per method, and the trivial policy."""
+    names = list(c.results)
+    show_table(c.rows, ["label"] + [k for m in names for k in (m, f"{m}_sd")] + ["trivial"],
+               [""] + [k for m in names for k in (m, "sd")] + ["trivial policy"])
+
+
+def show_paper(c: Comparison) -> None:
+    """The paper's score per task, mean per method."""
+    show_table(c.paper_rows, ["label"] + list(c.results))
+
+
+def plot_scores(c: Comparison):
+    """Bars of the paper's score (top) and the decision units (bottom, with the trivial policy)."""
+    names = list(c.results)
+    errors = [f"{m}_sd" for m in names]
+    fig, axes = plt.subplots(2, 1, figsize=(13, 6.5))
+    plots.bar_scores(c.paper_rows, names, errors=errors, ax=axes[0],
+                     title="the paper's score (Fig 2A-C); dotted: the 70% bar")
+    plots.bar_scores(c.rows, names, errors=errors, ax=axes[1], title="decision units alone")
+    axes[1].plot(np.arange(len(c.rows)), [r["trivial"] for r in c.rows], "k_", ms=25, mew=2, label="trivial policy")
+    plt.tight_layout()
+    return fig
+
+
+def pair_rows(pairs: Mapping[str, dict]) -> list[dict]:
+    """One row per pair: per-seed differences, their mean, t and p."""
+    return [dict(pair=k, diffs=", ".join(f"{d:+.1f}" for d in v["diffs"]), mean=v["mean"], t=v["t"], p=v["p"])
+            for k, v in pairs.items()]
+
+
+def pair_task_rows(pairs: Mapping[str, dict], rows: Sequence[Mapping]) -> list[dict]:
+    """One row per task: each pair's mean difference over seeds."""
+    return [dict(label=r["label"], **{k: v["per_task"][i] for k, v in pairs.items()}) for i, r in enumerate(rows)]
+
+
+def show_pairs(c: Comparison) -> None:
+    """The paired differences: over tasks per seed (with the t-test), then per task."""
+    show_table(pair_rows(c.pairs), headers=["pair", "per-seed difference (points)", "mean", "t", "p"], digits=2)
+    show_table(pair_task_rows(c.pairs, c.rows), digits=1)
+
+
+def plot_learning_speed(results: Mapping[str, Sequence[TrainedRun]], names=SPEED_METHODS):
+    """Task-mean validation curves (decision units) per method; band: range over seeds."""
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    plots.plot_method_curves({m: results[m] for m in names}, ax=ax,
+                             title="validation, decision units (mean over tasks; band: range over seeds)")
+    return fig
+
+
+def speed_threshold(runs: Sequence[TrainedRun], fraction: float = 0.9) -> float:
+    """``fraction`` of the best task-mean validation decision-unit score of the runs."""
+    j = compare.FIELDS.index("decision")
+    return fraction * max(np.asarray(r.curve)[..., j].mean(1).max() for r in runs)
+
+
+def steps_rows(results: Mapping[str, Sequence[TrainedRun]], threshold: float, names=SPEED_METHODS) -> list[dict]:
+    """Per method and seed, the first validation step at which the task mean reaches ``threshold``."""
+    return [dict(method=m, **{f"seed {r.seed}": compare.steps_to(r, threshold) for r in results[m]}) for m in names]
+
+
+def show_steps_to(c: Comparison) -> None:
+    """Steps to reach 90% of MoLaP's best validation score, per method and seed."""
+    thr = speed_threshold(c.results["molap"])
+    show_table(steps_rows(c.results, thr), digits=0)
+    print(f"steps to reach {thr:.1f}% (90% of MoLaP's best validation score); nan: never")
+
+
+def forgetting_rows(runs: Sequence[TrainedRun]) -> list[dict]:
+    """Per task, a sequential method's decision-unit accuracy right after its own training and
+    after the whole sequence (means over seeds), and the drop."""
+    own = compare.scores_array([r._replace(test=r.after_own) for r in runs], "decision").mean(0)
+    final = compare.scores_array(runs, "decision").mean(0)
+    return [dict(label=f"T{i + 1}", task=t, own=own[i], final=final[i], drop=own[i] - final[i])
+            for i, t in enumerate(TASK_NAMES)]
+
+
+def show_forgetting(c: Comparison, method: str = "dni") -> None:
+    """:func:`forgetting_rows` of DNI."""
+    show_table(forgetting_rows(c.results[method]),
+               headers=["", "task", "after its own training", "after all nine", "forgotten (points)"])
+
+
+def task_outputs(run: TrainedRun, task_index: int, x) -> tuple[np.ndarray, np.ndarray]:
+    """A frozen-module run's outputs (first two units) and states on one task's inputs x (B, T, max_in)."""
+    w, h = run.params, run.params.heads
+    p = network.RNNParams(h.w_in[task_index], w.w_rec, w.b, h.w_out[task_index], h.b_out[task_index],
+                          np.zeros(w.w_rec.shape[0]))
+    o, s = network.run(p, x)
+    return np.asarray(o)[..., :2], np.asarray(s)
+
+
+def plot_fig2de(c: Comparison, spec=FIG2DE):
+    """The paper's Fig 2D-E: the first seed's MoLaP and random reservoir on one task."""
+    task, names, key, n = spec
+    ti = TASK_NAMES.index(task)
+    x, y = padded_batches(get_tasks(None), jax.random.key(key), n)
+    runs = {m: c.results[m][0] for m in names}
+    out = {m: task_outputs(r, ti, x[ti]) for m, r in runs.items()}
+    outputs, states = ({m: v[i] for m, v in out.items()} for i in (0, 1))
+    return plots.plot_fig2de(runs, outputs, states, np.asarray(y[ti])[..., :2], ti, c.profile.network.layout,
+                             title=f"{task} ({PAPER_LABELS[task]}): with pre-training (top) and without (bottom)")
+
+
+def best_per_task(rows: Sequence[Mapping], names: Sequence[str]) -> dict[str, str]:
+    """{task label: the method with the highest mean}."""
+    return {r["label"]: max(names, key=lambda m: r[m]) for r in rows}
+
+
+def ties_per_task(rows: Sequence[Mapping], names: Sequence[str]) -> dict[str, list[str]]:
+    """{task label: methods within the spread of the best}: at least the best mean minus twice the
+    largest sd over methods, minus one point."""
+    def near(r):
+        return max(r[k] for k in names) - 2 * max(r[f"{k}_sd"] for k in names) - 1
+
+    return {r["label"]: [m for m in names if r[m] >= near(r)] for r in rows}
+
+
+def summary_lines(c: Comparison) -> list[str]:
+    """The best method and the near-best methods per task, and MoLaP - random over seeds."""
+    names, mr = list(c.results), c.pairs["molap - random"]
+    return [f"highest decision-unit accuracy per task: {best_per_task(c.rows, names)}",
+            f"methods within the spread of the best, per task: {ties_per_task(c.rows, names)}",
+            f"MoLaP - random, mean over seeds and tasks: {mr['mean']:+.2f} points (t = {mr['t']:.2f}, "
+            f"p = {mr['p']:.2f}, {mr['n']} seeds)"]
+
+
+def verdict_lines(c: Comparison, pairs=VERDICT_PAIRS) -> list[str]:
+    """:func:`molap.claims.paired_verdict` of each pair."""
+    return [claims.paired_verdict(c.pairs[f"{a} - {b}"], a, b) for a, b in pairs]
+
+
+def _require(ok, message: str) -> None:
+    if not bool(ok):
+        raise AssertionError(message)
+
+
+def check(c: Comparison) -> None:
+    """The chapter's checks: MoLaP - random is finite over every seed, and the frozen-module methods
+    learn T1 more than 20 points above the trivial policy."""
+    mr = c.pairs["molap - random"]
+    _require(np.isfinite(mr["mean"]) and len(mr["diffs"]) == len(c.profile.seeds),
+             f"molap - random: mean {mr['mean']}, {len(mr['diffs'])} differences for seeds {c.profile.seeds}")
+    _require(all(r[m] > r["trivial"] + 20 for m in ("molap", "random", "pca") for r in c.rows[:1]),
+             f"T1 not learnt well above the trivial policy: {c.rows[0]}")

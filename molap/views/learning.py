@@ -1,0 +1,144 @@
+"""Learning the tasks (chapter "Learning the tasks", paper 3.4, A.2.3 and Fig 2): MoLaP's heads
+with the default recipe and with the paper's literal one, the accuracy table and bars, how many
+tasks clear the paper's bar and the trivial policy, learning curves, outputs against targets, and
+the chapter's checks on what its text states."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import jax
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .. import pipeline as P, plots
+from ..compare import scores_array
+from ..methods import TrainedRun
+from ..report import show_table
+from ..tasks import PAPER_LABELS, TASK_NAMES, get_tasks
+from ..training import TaskTraining, heads_forward, padded_batches
+
+COLUMNS = ["label", "task", "paper", "paper_sd", "code", "decision", "decision_sd", "trivial", "trivial_decision"]
+HEADERS = ["", "task", "paper's rule %", "sd", "code's rule %", "decision units %", "sd", "trivial %",
+           "trivial, decision units %"]
+BAR_KEYS = ["paper", "trivial", "decision", "trivial_decision"]
+BAR_LABELS = ["paper's rule", "trivial policy", "decision units", "trivial, decision units"]
+PAPER_BAR = 70.0
+"""The paper's claim: more than 70% of decisions correct on every task."""
+ABOVE_TRIVIAL = 10.0
+"""Points by which the decision units must beat the trivial policy to count as learned."""
+OUTPUT_KEY, OUTPUT_TRIALS, OUTPUT_SHOWN = 99, 4, 2
+"""The fresh draw of the outputs-against-targets figure, and the trials drawn of it."""
+
+
+def intro(profile) -> str:
+    """The chapter's first line: the profile, the default recipe's size, test set and seeds."""
+    t = profile.training
+    return (f"profile {profile.name!r}: batch {t.batch}, {t.schedule.n_blocks} x {t.schedule.block_steps} steps, "
+            f"test set {profile.evaluation.n_test} trials per task, seeds {profile.seeds}")
+
+
+def literal_recipe(profile) -> TaskTraining:
+    """The paper's literal recipe (10 x 200 steps, lr / 3, no weighting) at the profile's batch."""
+    return TaskTraining.paper_literal(batch=profile.training.batch)
+
+
+def literal_run(profile) -> TrainedRun:
+    """MoLaP's heads trained with the paper's literal recipe on the pilot seed."""
+    return P.trained(profile, "molap", profile.pilot_seed, recipe=literal_recipe(profile))
+
+
+def task_rows(runs: Sequence[TrainedRun]) -> list[dict]:
+    """One row per task: mean (and sd of two fields) over the runs of every test score."""
+    sc = scores_array(runs)  # (runs, tasks, 5)
+    m, s = sc.mean(0), sc.std(0)
+    return [dict(label=PAPER_LABELS[name], task=name, paper=float(m[i, 0]), paper_sd=float(s[i, 0]),
+                 code=float(m[i, 1]), decision=float(m[i, 2]), decision_sd=float(s[i, 2]),
+                 trivial=float(m[i, 3]), trivial_decision=float(m[i, 4])) for i, name in enumerate(TASK_NAMES)]
+
+
+def show_task_table(rows: list[dict]) -> None:
+    """The accuracy table of :func:`task_rows`."""
+    show_table(rows, COLUMNS, HEADERS)
+
+
+def plot_task_bars(rows: list[dict], literal_rows: list[dict], n_seeds: int, literal_seed: int):
+    """Bars per task: the default recipe (mean over seeds) and the paper's literal recipe."""
+    fig, axes = plt.subplots(1, 2, figsize=(13, 3.2))
+    plots.bar_scores(rows, BAR_KEYS, BAR_LABELS, ax=axes[0],
+                     title=f"MoLaP, default recipe (mean over {n_seeds} seed(s))")
+    plots.bar_scores(literal_rows, BAR_KEYS, BAR_LABELS, ax=axes[1],
+                     title="MoLaP, the paper's literal recipe (seed %d)" % literal_seed)
+    return fig
+
+
+def above_trivial(rows: list[dict]) -> list[float]:
+    """Per task: points of the decision units above the trivial policy's decision units."""
+    return [r["decision"] - r["trivial_decision"] for r in rows]
+
+
+def n_pass(rows: list[dict]) -> int:
+    """Tasks whose paper's score is above the paper's 70% bar."""
+    return sum(r["paper"] > PAPER_BAR for r in rows)
+
+
+def n_above(rows: list[dict], points: float = ABOVE_TRIVIAL) -> int:
+    """Tasks whose decision units are more than ``points`` above the trivial policy."""
+    return sum(a > points for a in above_trivial(rows))
+
+
+def pass_lines(rows: list[dict], literal_rows: list[dict]) -> str:
+    """How many tasks each recipe brings above the paper's bar and above the trivial policy."""
+    n = len(rows)
+    return (f"default recipe: {n_pass(rows)}/{n} tasks above the paper's 70% bar; "
+            f"{n_above(rows)}/{n} with decision units > 10 points above the trivial policy\n"
+            f"paper's literal recipe: {n_pass(literal_rows)}/{n} above 70%; "
+            f"{n_above(literal_rows)}/{n} above the trivial policy")
+
+
+def plot_learning(run: TrainedRun, literal: TrainedRun):
+    """Training loss (default recipe) and validation curves of the decision units, both recipes."""
+    fig, axes = plt.subplots(1, 3, figsize=(15, 3.4))
+    axes[0].semilogy(run.losses)
+    axes[0].set_xlabel("training step")
+    axes[0].set_ylabel("training loss (sum over tasks)")
+    axes[0].set_title("loss, default recipe", fontsize=9)
+    plots.plot_curves(run.curve_steps, run.curve, TASK_NAMES, ax=axes[1], title="decision units, default recipe")
+    plots.plot_curves(literal.curve_steps, literal.curve, TASK_NAMES, ax=axes[2],
+                      title="decision units, the paper's literal recipe")
+    return fig
+
+
+def plot_outputs(run: TrainedRun):
+    """Every task's outputs (dashed) against its targets (solid) on fresh trials (the paper's Fig 2D)."""
+    tasks = get_tasks(None)
+    x, y = padded_batches(tasks, jax.random.key(OUTPUT_KEY), OUTPUT_TRIALS)
+    out, y = np.asarray(heads_forward(run.params.w_rec, run.params.b, run.params.heads, x)), np.asarray(y)
+    fig, axes = plt.subplots(3, 3, figsize=(14, 8), sharex=True)
+    for i, (t, ax) in enumerate(zip(tasks, axes.ravel())):
+        plots.shade_epochs(ax)
+        for j in range(t.n_out):
+            for tr in range(OUTPUT_SHOWN):
+                ax.plot(y[i, tr, :, j], color=f"C{j}", lw=1.6, alpha=0.9)
+                ax.plot(out[i, tr, :, j], "--", color=f"C{j}", lw=1.2)
+        ax.set_title(f"T{i + 1} {t.name} (solid: target, dashed: output)", fontsize=8)
+        ax.set_ylim(-0.1, 1.1)
+    fig.tight_layout()
+    return fig
+
+
+def _require(ok, message: str) -> None:
+    if not ok:
+        raise AssertionError(message)
+
+
+def check(profile, rows: list[dict]) -> None:
+    """Every check on what the chapter's text states, with tolerances for the profile (raises
+    AssertionError with a message): delay pro/anti are learned; most tasks beat the trivial
+    policy clearly; at the paper's sizes, every task clears 70% and 8 beat the trivial policy by 30."""
+    gap = above_trivial(rows)
+    _require(all(r["paper"] > 90 for r in rows[:2]), f"delay pro/anti not learned: {rows[:2]}")
+    _require(sum(a > 10 for a in gap) >= 5, f"fewer than 5 tasks > 10 points above the trivial policy: {gap}")
+    if profile.name == "paper":
+        _require(all(r["paper"] > PAPER_BAR for r in rows), f"a task at or below 70%: {rows}")
+        _require(sum(a > 30 for a in gap) >= 8, f"fewer than 8 tasks > 30 points above the trivial policy: {gap}")

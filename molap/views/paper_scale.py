@@ -1,0 +1,144 @@
+"""The paper's scale on a GPU (book chapter 09): what of the ``paper`` profile is committed, its
+pre-training and learning-rate pilots, and the progress of the training run that was cut short.
+
+Everything is read from committed results (:func:`molap.store.read_only`: nothing is computed)
+or from ``benchmarks/results/reproduce-paper-h100.json``, the reproduction log as
+:func:`molap.bench_report.write_reproduce_json` records it. :func:`check` holds the chapter's
+checks (it raises AssertionError with a message).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from .. import bench_report, methods, pipeline as P, reproduce, store
+from ..profiles import Profile
+from ..report import show_table
+from ..selection import LR_GRID
+from .comparison import lr_rows
+
+PRETRAINED = ("molap", "pca")
+"""The pre-trained frozen-module methods whose modules the chapter shows."""
+LOG = "reproduce-paper-h100"
+"""The record of the paper-profile reproduction on one H100 (``benchmarks/results/<LOG>.json``)."""
+CUT_RUN = "training task heads (15 networks)"
+"""The progress bar of the training item that was cut short (molap, random and pca, 5 seeds)."""
+
+
+def status_rows(p: Profile) -> list[dict]:
+    """One row per item of ``molap reproduce`` (:func:`molap.reproduce.stages`): committed or not."""
+    gone = {tuple(m.split(": ", 2)[:2]) for m in reproduce.check(p)}
+    return [{"stage": s, "item": i, "committed": "no" if (s, i) in gone else "yes"}
+            for s, its in reproduce.stages(p) for i, _ in its]
+
+
+def show_status(p: Profile) -> None:
+    """The table of :func:`status_rows` and how many items are committed."""
+    rows = status_rows(p)
+    show_table(rows)
+    print(f"{sum(r['committed'] == 'yes' for r in rows)} of {len(rows)} items committed")
+
+
+def pretrain_rows(p: Profile, names: Sequence[str] = PRETRAINED) -> list[dict]:
+    """Per pre-trained method and seed: each module's held-out MSE and its target's variance."""
+    rows = []
+    with store.read_only():
+        for m in names:
+            for s in p.seeds:
+                pre = P.modules(p, m, s).pretrain
+                rows.append({"method": m, "seed": s, **{
+                    f"module {k + 1} {what}": float(v[k]) for k in (0, 1)
+                    for what, v in (("MSE", pre.test_mse), ("target var", pre.target_var))}})
+    return rows
+
+
+def mse_ratios(rows: Sequence[Mapping]) -> dict[str, np.ndarray]:
+    """{method: (n_seeds, 2) held-out MSE / target variance of modules 1 and 2}."""
+    names = dict.fromkeys(r["method"] for r in rows)
+    return {m: np.array([[r[f"module {k} MSE"] / r[f"module {k} target var"] for k in (1, 2)]
+                         for r in rows if r["method"] == m]) for m in names}
+
+
+def ratio_lines(ratio: Mapping[str, np.ndarray]) -> list[str]:
+    """Per method, the range over seeds of each module's MSE / target variance."""
+    return [f"{m}: MSE / target variance, module 1 {a[:, 0].min():.4f}-{a[:, 0].max():.4f}, "
+            f"module 2 {a[:, 1].min():.4f}-{a[:, 1].max():.4f} over the seeds" for m, a in ratio.items()]
+
+
+def show_pretraining(rows: Sequence[Mapping]) -> None:
+    """The table of :func:`pretrain_rows` and the ranges of :func:`ratio_lines`."""
+    show_table(rows, digits=5)
+    print("\n".join(ratio_lines(mse_ratios(rows))))
+
+
+def pilots(p: Profile) -> dict:
+    """{method: :class:`molap.selection.LRChoice`} of every registered method (committed only)."""
+    with store.read_only():
+        return {m: P.learning_rate(p, m) for m in methods.names()}
+
+
+def best_pilots(choices: Mapping) -> dict[str, float]:
+    """{method: its best pilot score}."""
+    return {m: max(c.scores) for m, c in choices.items()}
+
+
+def pilot_lines(choices: Mapping) -> list[str]:
+    """The best pilot score of each method, and the random reservoir's and PCA's lead over MoLaP."""
+    best = best_pilots(choices)
+    return ["best pilot score (decision units, %): " + ", ".join(f"{m} {v:.1f}" for m, v in best.items()),
+            f"random reservoir - MoLaP: {best['random'] - best['molap']:+.1f} points; "
+            f"PCA - MoLaP: {best['pca'] - best['molap']:+.1f}"]
+
+
+def show_pilots(choices: Mapping) -> None:
+    """The pilots' scores per learning rate, the chosen rates, and :func:`pilot_lines`."""
+    show_table(lr_rows(choices, prefix="lr "), digits=1)
+    print("\n".join(pilot_lines(choices)))
+
+
+def log_record(name: str = LOG) -> dict:
+    """A reproduction record of ``benchmarks/results`` (:func:`molap.bench_report.parse_reproduce_log`)."""
+    return json.loads((bench_report.RESULTS / f"{name}.json").read_text())
+
+
+def progress_curve(lines: Sequence[str], bar: str = CUT_RUN) -> dict[int, float]:
+    """{block: the decision-unit accuracy last shown at that block} of one progress bar in a log's
+    verbatim lines (tqdm: ``<bar>: ... | 3/10 [...decision=96.0%...``)."""
+    pattern = re.compile(re.escape(bar) + r":.*?\| (\d+)/\d+ \[.*?decision=([\d.]+)%")
+    curve: dict[int, float] = {}
+    for line in lines:
+        for blk, dec in pattern.findall(line):
+            curve[int(blk)] = float(dec)
+    return dict(sorted(curve.items()))
+
+
+def curve_rows(curve: Mapping[int, float], block_steps: int) -> list[dict]:
+    """One row per block: its index, the steps done and the mean decision-unit accuracy."""
+    return [{"block": b, "steps": block_steps * b, "mean decision-unit accuracy (%)": v} for b, v in curve.items()]
+
+
+def show_cut_run(p: Profile, name: str = LOG) -> None:
+    """The validation progress of the cut-short training item, from the record's lines."""
+    show_table(curve_rows(progress_curve(log_record(name)["lines"]), p.training.schedule.block_steps))
+
+
+def _require(ok, message: str) -> None:
+    if not bool(ok):
+        raise AssertionError(message)
+
+
+def check(pretrain: Sequence[Mapping], choices: Mapping) -> None:
+    """MoLaP's modules learn their targets (MSE under 5% of the variance); the PCA control's second
+    module is more than 5x worse than MoLaP's worst; every pilot score is a percentage and every
+    chosen rate is on :data:`molap.selection.LR_GRID`."""
+    ratio = mse_ratios(pretrain)
+    _require(ratio["molap"].max() < 0.05, f"molap MSE / target variance {ratio['molap']}")
+    _require(ratio["pca"][:, 1].min() > 5 * ratio["molap"][:, 1].max(), f"MSE / target variance {ratio}")
+    best = best_pilots(choices)
+    _require(all(0 <= v <= 100 for v in best.values()), f"best pilot scores {best}")
+    _require(all(choices[m].lr in LR_GRID for m in methods.names()),
+             f"chosen rates {[c.lr for c in choices.values()]} not all in {LR_GRID}")

@@ -1,0 +1,113 @@
+"""Pre-training the modules (chapter "Pre-training the modules", paper A.2.1, spec 4.3): the loss
+curves and held-out errors, each module's map and activity, the recurrent matrix before and after,
+and the chapter's checks on what its text states."""
+
+from __future__ import annotations
+
+import jax
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .. import network, pipeline as P, plots
+from ..methods import Modules
+from ..network import Layout, RNNParams
+from ..primitives import sample_components
+from ..report import show_table
+from ..training import PretrainResult, phase_network
+
+MAP_KEY, MAP_TRIALS, MAP_SHOWN = 5, 4, 3
+"""The fresh corpus draw that drives each module in the map figure, and the trials drawn."""
+
+
+def intro(profile) -> str:
+    """The chapter's first line: the profile, the modules and the pre-training size."""
+    lay, pre = profile.network.layout, profile.pretrain
+    return (f"profile {profile.name!r}: {lay.n_modules} modules x {lay.module_size} units, "
+            f"batch {pre.batch}, {pre.schedule.n_steps} steps per module")
+
+
+def plot_losses(pre: PretrainResult):
+    """Training loss of each module's phase (log scale), with the variance of its target."""
+    fig, ax = plt.subplots(figsize=(7, 3))
+    for k, ls in enumerate(pre.losses):
+        ax.semilogy(ls, label=f"module {k + 1} (target variance {pre.target_var[k]:.3f})")
+    ax.set_xlabel("step")
+    ax.set_ylabel("training loss")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def mse_rows(pre: PretrainResult) -> list[dict]:
+    """One row per module: held-out MSE, variance of its target v_k, and their ratio."""
+    return [dict(m=f"module {k + 1}", mse=float(pre.test_mse[k]), var=float(pre.target_var[k]),
+                 ratio=float(pre.test_mse[k] / pre.target_var[k])) for k in range(len(pre.test_mse))]
+
+
+def show_mse_table(pre: PretrainResult) -> None:
+    """The table of :func:`mse_rows`."""
+    show_table(mse_rows(pre), headers=["", "held-out MSE", "variance of v_k", "MSE / variance"], digits=5)
+
+
+def _plot_map(ax, v, y, k: int) -> None:
+    plots.shade_epochs(ax)
+    for i in range(MAP_SHOWN):
+        ax.plot(v[i, :, k], color=f"C{i}", lw=1.6)
+        ax.plot(y[i, :, 0], "--", color=f"C{i}", lw=1.2)
+    ax.set_title(f"module {k + 1}: target v{k + 1} (solid) and output (dashed), {MAP_SHOWN} trials", fontsize=9)
+
+
+def plot_module_maps(profile, pre: PretrainResult):
+    """Per module (column): its phase network's output against its target (top), and the
+    network's activity while driven by its input primitive (bottom)."""
+    u, v = sample_components(P.primitives(profile, "cca"), None, jax.random.key(MAP_KEY), MAP_TRIALS)
+    lay = profile.network.layout
+    fig, axes = plt.subplots(2, lay.n_modules, figsize=(6 * lay.n_modules, 5.5), squeeze=False)
+    for k in range(lay.n_modules):
+        y, h = network.run(phase_network(pre, k), u[..., k:k + 1])
+        _plot_map(axes[0, k], np.asarray(v), np.asarray(y), k)
+        plots.plot_activity(h, trial=0, layout=lay, ax=axes[1, k],
+                            title=f"activity while driven by u{k + 1} (trial 0); line: module border")
+    fig.tight_layout()
+    return fig
+
+
+def plot_matrix_change(init: RNNParams, mods: Modules, layout: Layout):
+    """W_rec before and after pre-training, and their difference."""
+    return plots.plot_matrix_change(init.w_rec, mods.w_rec, layout,
+                                    title="W_rec (row: from, column: to); only the intra-module blocks changed")
+
+
+def changed(init: RNNParams, mods: Modules) -> np.ndarray:
+    """(N, N) bool: the entries of W_rec that pre-training moved."""
+    return np.asarray(mods.w_rec != init.w_rec)
+
+
+def block_rows(init: RNNParams, mods: Modules, layout: Layout) -> list[dict]:
+    """One row per block of W_rec (from module k to module l): entries changed of entries."""
+    ch = changed(init, mods)
+    return [dict(block=f"module {k + 1} -> module {l + 1}", kind="intra" if k == l else "inter",
+                 changed=int(ch[layout.units(k), layout.units(l)].sum()), size=layout.module_size ** 2)
+            for k in range(layout.n_modules) for l in range(layout.n_modules)]
+
+
+def show_block_table(init: RNNParams, mods: Modules, layout: Layout) -> None:
+    """The table of :func:`block_rows`."""
+    show_table(block_rows(init, mods, layout), headers=["block", "", "entries changed", "entries"])
+
+
+def _require(ok, message: str) -> None:
+    if not ok:
+        raise AssertionError(message)
+
+
+def check(init: RNNParams, mods: Modules, layout: Layout) -> None:
+    """Every check on what the chapter's text states (raises AssertionError with a message): each
+    module's held-out error is under 5% of its target's variance; the inter-module blocks and the
+    bias are bit-identical to the initial ones; the intra-module blocks moved."""
+    pre = mods.pretrain
+    _require(np.all(pre.test_mse < 0.05 * pre.target_var), f"held-out MSE {pre.test_mse} not below 5% of "
+             f"the target variance {pre.target_var}")
+    ch, intra = changed(init, mods), np.asarray(layout.intra()) > 0
+    _require(not ch[~intra].any(), f"{int(ch[~intra].sum())} frozen inter-module entries changed")
+    _require(ch[intra].mean() > 0.99, f"only {ch[intra].mean():.3f} of the intra-module entries changed")
+    _require(bool(np.all(np.asarray(mods.b) == np.asarray(init.b))), "the frozen bias changed")

@@ -1,0 +1,98 @@
+"""Robustness (chapter "Robustness", the paper's Figs 3, 4 and S1-S5): every method's sweeps
+under the six perturbations, their figures and summary tables."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .. import methods, pipeline as P, plots
+from ..perturb import KINDS, Sweep
+from ..tasks import TASK_NAMES
+
+Sweeps = dict[str, dict[str, Sweep]]
+"""{kind: {method: Sweep}}."""
+FIG3_METHODS = ("molap", "dni", "separate")
+
+
+def axis_label(kind: str) -> str:
+    return "σ (noise std)" if kind == "noise" else "% units silenced" if kind == "silence" else "% weights lesioned"
+
+
+def sweeps(profile, seed: int) -> Sweeps:
+    """Every registered method's sweep of every kind for one seed (cached)."""
+    return {kind: {m: P.perturbation(profile, m, kind, seed) for m in methods.names()} for kind in KINDS}
+
+
+def describe(profile, seed: int) -> str:
+    return (f"profile {profile.name!r}: seed {seed}, {profile.perturb.n_draws} draws per level, "
+            f"{profile.perturb.n_trials} test trials per task")
+
+
+def at(s: Sweep, level: float, task: int | None = None, field: str = "paper") -> float:
+    """Mean over draws at the level nearest ``level``, of one task or the mean over tasks."""
+    i = int(np.argmin(np.abs(np.asarray(s.levels) - level)))
+    a = np.asarray(getattr(s, field))[i]
+    return float((a.mean(-1) if task is None else a[:, task]).mean())
+
+
+def fig3(sw: Sweeps, task: str = "multi_mem"):
+    """Modular lesions on one task: paper's score (top) and decision units (bottom)."""
+    t = TASK_NAMES.index(task)
+    fig, axes = plt.subplots(2, 3, figsize=(13, 6.5), sharey=True)
+    for j, kind in enumerate(("m1", "m2", "inter")):
+        three = {m: sw[kind][m] for m in FIG3_METHODS}
+        for row, (field, name) in enumerate((("paper", "paper's score"), ("decision", "decision unit"))):
+            plots.plot_sweeps(three, t, field, ax=axes[row, j], title=f"T9, {kind} lesions: {name}",
+                              xlabel=axis_label(kind))
+    axes[0, 0].legend(fontsize=8)
+    plt.tight_layout()
+    return fig
+
+
+def lesion_rows(sw: Sweeps, task: str = "multi_mem", levels=(0, 10, 30)) -> list[dict]:
+    """The paper's score of one task at a few lesion levels, per Fig 3 method."""
+    t = TASK_NAMES.index(task)
+    return [dict(method=m, **{f"{k} {lv:g}%": at(sw[k][m], lv, t) for k in ("m1", "m2", "inter") for lv in levels})
+            for m in FIG3_METHODS]
+
+
+def fig4(sw: Sweeps):
+    """All six perturbations, mean over the nine tasks."""
+    fig, axes = plt.subplots(2, 3, figsize=(13, 6.5), sharey=True)
+    for ax, kind in zip(axes.ravel(), KINDS):
+        plots.plot_sweeps(sw[kind], None, "paper", ax=ax, title=f"{kind}: mean over the nine tasks",
+                          xlabel=axis_label(kind))
+    axes[0, 0].legend(fontsize=8)
+    plt.tight_layout()
+    return fig
+
+
+def summary_rows(sw: Sweeps) -> list[dict]:
+    """Mean paper's score over all levels, draws and tasks (a robustness summary), per kind and method."""
+    return [dict(kind=k, **{m: float(np.asarray(s.paper).mean()) for m, s in sw[k].items()}) for k in KINDS]
+
+
+def most_robust(rows: list[dict]) -> dict[str, str]:
+    """The method with the highest summary per kind (ties: the first registered)."""
+    return {r["kind"]: max((m for m in r if m != "kind"), key=lambda m: r[m]) for r in rows}
+
+
+def per_task_figures(sw: Sweeps, kinds=("global", "noise", "silence")) -> None:
+    """One row of nine per-task panels per kind (Figs S1-S5)."""
+    for kind in kinds:
+        _, axes = plt.subplots(1, 9, figsize=(20, 2.6), sharey=True)
+        for i, ax in enumerate(axes):
+            plots.plot_sweeps(sw[kind], i, "paper", ax=ax, title=f"T{i + 1} {kind}", xlabel=axis_label(kind))
+        axes[0].legend(fontsize=6)
+        plt.tight_layout()
+        plt.show()
+
+
+def check(sw: Sweeps) -> None:
+    """Level 0 is the intact network (every draw identical); the strongest level hurts on average."""
+    for kind in KINDS:
+        for m, s in sw[kind].items():
+            a = np.asarray(s.paper)
+            assert np.allclose(a[0], a[0, :1]), (kind, m)
+            assert a[-1].mean() <= a[0].mean() + 2 * a[-1].std() + 1, (kind, m)

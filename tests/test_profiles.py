@@ -1,0 +1,77 @@
+"""The cache-key contract: each stage's key changes with every profile field the stage depends on,
+and with no other (the name, the seed list and other stages' fields leave it alone)."""
+
+from dataclasses import fields, is_dataclass, replace
+
+import pytest
+
+from molap import pipeline as P, store
+from molap.methods.frozen import modules_config, primitives_config
+from molap.network import Layout
+from molap.profiles import PROFILES, QUICK, TINY, result_fields
+from molap.selection import lr_config
+
+NETWORKS = {"molap": ("primitives", "network", "pretrain"), "pca": ("primitives", "network", "pretrain"),
+            "random": ("network",), "separate": ("network",), "dni": ("network.g", "dni", "evaluation")}
+"""The profile fields each method's trained networks depend on (beyond training and evaluation)."""
+
+
+def stage_keys(p) -> dict[str, str]:
+    """Every stage's key for profile p (recipes fixed to the profile's own, so no lr is looked up)."""
+    r = p.training
+    keys = {"primitives": primitives_config(p, "cca"), "modules": modules_config(p, "cca", 0),
+            "generalise": P.generalise_config(p, "loo", "cca", 0, r)}
+    for m in NETWORKS:
+        keys[f"lr {m}"] = lr_config(p, m)
+        keys[f"trained {m}"] = P.trained_config(p, m, 0, r)
+        keys[f"perturb {m}"] = P.perturb_config(p, P.trained_config(p, m, 0, r), "m1", (0.0,))
+    keys["newtasks"] = P.new_tasks_config(p, "molap", 0, r, [])
+    return {k: store.config_key(k.split()[0], v) for k, v in keys.items()}
+
+
+def expected(stage: str) -> tuple[str, ...]:
+    """The field prefixes a stage's key must depend on."""
+    kind, _, method = stage.partition(" ")
+    fixed = {"primitives": ("primitives",), "modules": ("primitives", "network", "pretrain"),
+             "generalise": ("primitives", "network", "pretrain", "training", "evaluation"),
+             "newtasks": NETWORKS["molap"] + ("training", "evaluation")}
+    if kind in fixed:
+        return fixed[kind]
+    deps = NETWORKS[method] + ("training",) + (("evaluation",) if kind != "lr" else ())
+    return deps + (("perturb",) if kind == "perturb" else ())
+
+
+def changed(config, path: str):
+    """config with the leaf at the dotted path changed to another valid value."""
+    head, _, rest = path.partition(".")
+    v = getattr(config, head)
+    if rest:
+        return replace(config, **{head: changed(v, rest)})
+    if isinstance(config, Layout):
+        return replace(config, n_units=config.n_units + 2) if head == "n_units" else replace(config, n_modules=4)
+    new = (not v) if isinstance(v, bool) else v + 1 if isinstance(v, int) else v * 2 + 0.5
+    return replace(config, **{head: new})
+
+
+BASE = stage_keys(TINY)
+
+
+@pytest.mark.parametrize("path", result_fields(TINY))
+def test_a_field_changes_exactly_the_keys_of_the_stages_that_depend_on_it(path):
+    keys = stage_keys(changed(TINY, path))
+    for stage, key in keys.items():
+        depends = any(path == d or path.startswith(d + ".") for d in expected(stage))
+        assert (key != BASE[stage]) == depends, f"{stage}: {path} {'should' if depends else 'should not'} change it"
+
+
+def test_name_and_seed_list_are_in_no_key_but_the_pilot_seed_is():
+    assert stage_keys(replace(TINY, name="renamed", seeds=(0, 3, 4))) == BASE
+    moved = stage_keys(replace(TINY, seeds=(1, 2)))
+    assert {s for s in BASE if moved[s] != BASE[s]} == {f"lr {m}" for m in NETWORKS}
+
+
+def test_every_leaf_is_covered_and_profiles_compose():
+    leaves = result_fields(TINY)
+    assert len(leaves) == len(set(leaves)) > 20 and "perturb.n_draws" in leaves and "name" not in leaves
+    assert TINY.network == QUICK.network and TINY.seeds == QUICK.seeds  # tiny is quick, shrunk
+    assert all(is_dataclass(getattr(PROFILES["paper"], f.name)) for f in fields(PROFILES["paper"])[2:])
