@@ -140,7 +140,7 @@ def add_commands(sub) -> None:
     from .profiles import PROFILES
     from .tasks import TASK_NAMES
 
-    METHODS = names()
+    method_names = ", ".join(names())
 
     s = sub.add_parser("primitives", help="fit CCA or PCA primitives and report R2 / explained variance")
     s.add_argument("--kind", choices=["cca", "pca", "pca-joint"], default="cca", help="the primitive kind")
@@ -152,8 +152,8 @@ def add_commands(sub) -> None:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_primitives)
 
-    s = sub.add_parser("train", help="train task heads on a method's frozen modules and test them")
-    s.add_argument("--method", default="molap", help=f"one of {', '.join(METHODS)}")
+    s = sub.add_parser("train", help="train a method on the nine tasks (cached) and test it")
+    s.add_argument("--method", default="molap", help=f"one of {method_names}")
     s.add_argument("--profile", choices=list(PROFILES), default=None)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--json", action="store_true")
@@ -163,7 +163,7 @@ def add_commands(sub) -> None:
 
     s = sub.add_parser("perturb", help="accuracy of a trained method under lesions, noise or silencing")
     s.add_argument("--kind", choices=list(KINDS), required=True)
-    s.add_argument("--method", default="molap", help=f"one of {', '.join(METHODS)}")
+    s.add_argument("--method", default="molap", help=f"one of {method_names}")
     s.add_argument("--profile", choices=list(PROFILES), default=None)
     s.add_argument("--tasks", nargs="+", metavar="TASK")
     s.add_argument("--levels", nargs="+", type=float, help="levels (percent, or sigma for noise); default: the paper's grid")

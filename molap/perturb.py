@@ -116,6 +116,12 @@ def draw_key(key: jax.Array, draw, task=None) -> jax.Array:
     return k if task is None else jax.random.fold_in(k, task)
 
 
+def perturbed_draw(kind: str, w_rec: jax.Array, key: jax.Array, draw, level, layout: Layout, task=None):
+    """(perturbed w_rec, silence mask or None) of one draw of a sweep with key ``key``: the one
+    function through which the sweep (:func:`evaluate_perturbed`) and the widgets perturb."""
+    return perturb(kind, w_rec, draw_key(key, draw, task), level, layout)
+
+
 class TaskNetworks(NamedTuple):
     """Every task's network stacked on axis 0 (inputs and outputs padded to the widest task).
 
@@ -140,21 +146,22 @@ def _accuracies(out: jax.Array, y: jax.Array, unit_mask: jax.Array) -> jax.Array
 
 def evaluate_perturbed(params: RNNParams, shared: bool, layout: Layout, kind: str, levels, *, key: jax.Array,
                        n_draws: int, x: jax.Array, y: jax.Array, unit_mask: jax.Array,
-                       batch_size: int = 4) -> jax.Array:
-    """(n_levels, n_draws, n_tasks, 2) accuracies (paper's score, decision units) on a fixed batch."""
+                       batch_size: int = 4, task_ids: tuple[int, ...] | None = None) -> jax.Array:
+    """(n_levels, n_draws, n_tasks, 2) accuracies (paper's score, decision units) on a fixed batch.
+    task_ids: each network's task index in the corpus (default 0..n_tasks-1), which per-task
+    networks' draws fold in, so a task subset draws what the full sweep draws."""
     p = params
     n_tasks = p.w_rec.shape[0]
+    ids = jnp.arange(n_tasks) if task_ids is None else jnp.asarray(task_ids)
 
     def one(args):
         level, draw = args
-        dkey = draw_key(key, draw)
         if shared:  # one network: draw once, every task sees the same perturbed weights
-            w, sil = perturb(kind, p.w_rec[0], dkey, level, layout)
+            w, sil = perturbed_draw(kind, p.w_rec[0], key, draw, level, layout)
             w = jnp.broadcast_to(w, p.w_rec.shape)
             sil = None if sil is None else jnp.broadcast_to(sil, (n_tasks,) + sil.shape)
         else:
-            keys = jnp.stack([draw_key(key, draw, i) for i in range(n_tasks)])
-            w, sil = jax.vmap(lambda w_, k_: perturb(kind, w_, k_, level, layout))(p.w_rec, keys)
+            w, sil = jax.vmap(lambda w_, i: perturbed_draw(kind, w_, key, draw, level, layout, i))(p.w_rec, ids)
         pp = p._replace(w_rec=w)
         if sil is None:
             out = jax.vmap(lambda q, xi: network.run(q, xi)[0])(pp, x)
@@ -178,7 +185,8 @@ def evaluate_perturbed(params: RNNParams, shared: bool, layout: Layout, kind: st
     return acc.reshape(lv.shape[0], n_draws, n_tasks, 2)
 
 
-_evaluate_jit = jax.jit(evaluate_perturbed, static_argnames=("shared", "layout", "kind", "n_draws", "batch_size"))
+_evaluate_jit = jax.jit(evaluate_perturbed,
+                        static_argnames=("shared", "layout", "kind", "n_draws", "batch_size", "task_ids"))
 
 
 @store.register
@@ -208,11 +216,12 @@ def sweep(nets: TaskNetworks, kind: str, levels: Sequence[float] | None = None, 
     ts = get_tasks(tasks)
     idx = np.array([[t.name for t in all_tasks].index(t.name) for t in ts])
     nets = nets._replace(params=jax.tree.map(lambda a: a[idx], nets.params))
-    x, y = padded_batches(ts, test_key, n_trials)
+    x, y = (a[idx] for a in padded_batches(all_tasks, test_key, n_trials))  # a subset sees the full sweep's trials
     w_in, w_out = nets.params.w_in.shape[1], nets.params.w_out.shape[2]
     x = jnp.pad(x, ((0, 0),) * 3 + ((0, w_in - x.shape[-1]),))
     y = jnp.pad(y, ((0, 0),) * 3 + ((0, w_out - y.shape[-1]),))
     unit_mask = jnp.asarray([[1.0 if j < t.n_out else 0.0 for j in range(w_out)] for t in ts])
     acc = np.asarray(_evaluate_jit(nets.params, nets.shared, nets.layout, kind, lv, key=key, n_draws=int(n_draws),
-                                   x=x, y=y, unit_mask=unit_mask, batch_size=batch_size))
+                                   x=x, y=y, unit_mask=unit_mask, batch_size=batch_size,
+                                   task_ids=tuple(int(i) for i in idx)))
     return Sweep(method, kind, lv, [t.name for t in ts], acc[..., 0], acc[..., 1])

@@ -64,6 +64,11 @@ def frozen_methods() -> tuple[str, ...]:
     return tuple(m for m in methods.names() if hasattr(methods.get(m), "modules"))
 
 
+def pretrained_methods() -> tuple[str, ...]:
+    """The registered frozen-module methods whose modules are pre-trained on primitives."""
+    return tuple(m for m in frozen_methods() if getattr(methods.get(m), "primitives", None) is not None)
+
+
 def trained_config(profile: Profile, method: str, seed: int, recipe: TaskTraining) -> dict:
     """The cache key of a trained run."""
     return {"method": method, "networks": methods.get(method).key(profile), "training": recipe,
@@ -103,9 +108,10 @@ def trained(profile: str | Profile | None = None, method: str = "molap", seed: i
     return store.cached_many("trained", cfgs, compute)[mine]
 
 
-def perturb_config(profile: Profile, trained_cfg: dict, kind: str, levels: tuple) -> dict:
-    """The cache key of a perturbation sweep of one trained run."""
-    return {"trained": trained_cfg, "perturb": profile.perturb, "kind": kind, "levels": levels}
+def perturb_config(profile: Profile, method: str, seed: int, recipe: TaskTraining, kind: str, levels: tuple) -> dict:
+    """The cache key of a perturbation sweep of one trained run (its trained weights: not the test set)."""
+    return {"method": method, "networks": methods.get(method).key(profile), "training": recipe, "seed": seed,
+            "perturb": profile.perturb, "kind": kind, "levels": levels}
 
 
 def perturbation(profile: str | Profile | None = None, method: str = "molap", kind: str = "m1", seed: int = 0,
@@ -116,7 +122,7 @@ def perturbation(profile: str | Profile | None = None, method: str = "molap", ki
     perturb.check_kind(kind)
     seed = check_seed(seed)
     lv = perturb.levels_for(kind) if levels is None else tuple(float(v) for v in perturb.check_levels(kind, levels))
-    cfg = perturb_config(p, trained_config(p, method, seed, selected_recipe(p, method)), kind, lv)
+    cfg = perturb_config(p, method, seed, selected_recipe(p, method), kind, lv)
 
     def compute():
         run = trained(p, method, seed)
@@ -168,8 +174,9 @@ def new_task_heads(profile: str | Profile | None = None, method: str = "molap", 
     """Heads for the tasks in no corpus (:mod:`molap.extra_tasks`) on a method's frozen modules
     (cached; the missing entries of :data:`NEW_TASK_METHODS` are trained together)."""
     p = get_profile(profile)
+    methods.get(method)
     if method not in frozen_methods():
-        raise MolapError(f"unknown method {method!r} for new tasks; expected one of {frozen_methods()}")
+        raise MolapError(f"method {method!r} has no frozen modules for new tasks; expected one of {frozen_methods()}")
     seed = check_seed(seed)
     recipe = selected_recipe(p, "molap")
     ts = generalize.new_tasks()

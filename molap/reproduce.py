@@ -22,7 +22,7 @@ def stages(profile: Profile) -> list[tuple[str, list[tuple[str, Callable]]]]:
     s0 = p.pilot_seed
     seeds = f"seeds {', '.join(map(str, p.seeds))}"
     fams = methods.families()
-    pre = [m for m in P.frozen_methods() if getattr(methods.get(m), "primitives", None) is not None]
+    pre = P.pretrained_methods()
     return [
         ("primitives", [(k, lambda k=k: P.primitives(p, k)) for k in PRIMITIVE_KINDS]
          + [("r2 table", lambda: P.r2_table(p))]

@@ -38,9 +38,11 @@ def with_lr(recipe: TaskTraining, lr: float, fraction: int = 1) -> TaskTraining:
 
 
 def lr_config(profile: Profile, method: str) -> dict:
-    """The cache key of a method's learning-rate selection."""
-    p = profile
-    return {"method": method, "networks": methods.get(method).key(p), "training": p.training,
+    """The cache key of a method's learning-rate selection: the recipe without its learning rate
+    (every pilot sets its own), what the method's networks and its pilot score depend on."""
+    p, m = profile, methods.get(method)
+    recipe = replace(p.training, schedule=replace(p.training.schedule, lr=None))
+    return {"method": method, "networks": m.key(p), "pilot": m.pilot_key(p), "training": recipe,
             "seed": p.pilot_seed, "grid": LR_GRID, "fraction": PILOT_FRACTION, "scored_on": "validation"}
 
 

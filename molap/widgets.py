@@ -30,7 +30,7 @@ def task_explorer(n_trials: int = 16, seed: int = 0):
 def lesion_figure(profile, method: str, kind: str, level: float, draw: int = 0, task: str = "multi_mem",
                   seed: int = 0, n_trials: int = 200):
     """Outputs against targets of one task under one perturbation draw (the draw the sweep uses:
-    :func:`molap.perturb.draw_key`)."""
+    :func:`molap.perturb.perturbed_draw`)."""
     import jax.numpy as jnp
 
     from . import methods, network, perturb as P, pipeline
@@ -44,9 +44,9 @@ def lesion_figure(profile, method: str, kind: str, level: float, draw: int = 0, 
     nets = methods.get(method).task_networks(run, p)
     i = TASK_NAMES.index(task)
     t = get_task(task)
-    dkey = P.draw_key(P.sweep_key(seed, kind), draw, None if nets.shared else i)
     net = jax.tree.map(lambda a: a[i], nets.params)
-    w, sil = P.perturb(kind, net.w_rec, dkey, level, nets.layout)
+    w, sil = P.perturbed_draw(kind, net.w_rec, P.sweep_key(seed, kind), draw, level, nets.layout,
+                              None if nets.shared else i)
     b = sample(t, jax.random.fold_in(stream(seed, Stream.TEST), i), n_trials)
     x = jnp.pad(b.inputs, ((0, 0), (0, 0), (0, net.w_in.shape[0] - t.n_in)))
     out, _ = network.run(net._replace(w_rec=w), x, silence=sil)

@@ -6,7 +6,7 @@ import pytest
 from molap import claims
 from molap.perturb import KINDS
 
-METHODS = ("molap", "random", "pca", "separate", "dni")
+PAPER_METHODS = ("molap", "random", "pca", "separate", "dni")
 
 
 def verdicts(rows):
@@ -14,7 +14,7 @@ def verdicts(rows):
 
 
 def acc(**per_method):
-    base = {m: np.full(9, 50.0) for m in METHODS}
+    base = {m: np.full(9, 50.0) for m in PAPER_METHODS}
     return base | {m: np.asarray(v, float) for m, v in per_method.items()}
 
 
@@ -53,7 +53,7 @@ def sweeps(score):
     out = {}
     for k in KINDS:
         lv = np.array([0.0, 0.01, 0.02, 0.03]) if k == "noise" else np.arange(0.0, 55.0, 5.0)
-        for m in METHODS:
+        for m in PAPER_METHODS:
             out[(k, m)] = (lv, np.array([[score(k, m, lv_i)] * 9 for lv_i in lv]))
     return out
 
@@ -64,21 +64,31 @@ def test_lesion_rules_when_molap_is_most_robust():
         drop *= 2 if kind == "inter" else 0.5 if kind == "m2" else 1.0
         return 100 - drop * (lv * 100 if kind == "noise" else lv)
 
-    assert verdicts(claims.lesion_verdicts(sweeps(score))) == ["reproduced"] * 6
+    assert verdicts(claims.lesion_verdicts(sweeps(score), 95.0)) == ["reproduced"] * 8
 
 
 def test_lesion_rules_when_every_method_is_the_same():
-    rows = claims.lesion_verdicts(sweeps(lambda kind, m, lv: 100.0 - lv))
-    # strict comparisons fail on ties; "most robust" picks the first maximum, so a tie counts for MoLaP
-    assert verdicts(rows) == ["not reproduced"] * 4 + ["reproduced"] * 2
+    rows = claims.lesion_verdicts(sweeps(lambda kind, m, lv: 100.0 - lv), 90.0)  # exactly 90 is not above 90
+    # strict comparisons fail on ties; "most robust" picks the first maximum, so a tie counts for MoLaP;
+    # a 0.03-point loss under noise is within 5 points of intact
+    assert verdicts(rows) == ["not reproduced"] * 5 + ["reproduced"] * 3
+
+
+def test_noise_robustness_allows_five_points():
+    def score(drop):
+        return lambda kind, m, lv: 100.0 - (drop * lv if kind == "noise" else lv)
+
+    assert claims.lesion_verdicts(sweeps(score(160.0)), 95.0)[7].verdict == "reproduced"  # 4.8 points
+    assert claims.lesion_verdicts(sweeps(score(170.0)), 95.0)[7].verdict == "not reproduced"  # 5.1 points
 
 
 def test_lesion_rule_on_separate_networks_needs_five_points():
     def score(kind, m, lv):
         return 100 - {"molap": 0.5, "separate": 0.0, "dni": 2.0}.get(m, 1.0) * lv
 
-    assert claims.lesion_verdicts(sweeps(score))[0].verdict == "reproduced"  # 97.5 vs 100: within 5
-    far = claims.lesion_verdicts(sweeps(lambda kind, m, lv: 100 - {"molap": 1.5, "separate": 0.0, "dni": 2.0}.get(m, 1.0) * lv))
+    assert claims.lesion_verdicts(sweeps(score), 95.0)[0].verdict == "reproduced"  # 97.5 vs 100: within 5
+    far = claims.lesion_verdicts(sweeps(lambda kind, m, lv: 100 - {"molap": 1.5, "separate": 0.0, "dni": 2.0}.get(m, 1.0) * lv),
+                                 95.0)
     assert far[0].verdict == "partly"  # above DNI, but 7.5 points below separate networks
 
 

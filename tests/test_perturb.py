@@ -3,7 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from molap import MolapError, perturb as P, pipeline
+from molap import MolapError, network, perturb as P, pipeline
 from molap.network import Layout
 
 LAY = Layout(100, 2)
@@ -73,11 +73,25 @@ def test_sweep_level_zero_matches_the_unperturbed_test(tiny_frozen):
         np.testing.assert_allclose(getattr(s, field)[0], np.broadcast_to(ref, (n, 9)), atol=1e-3)
 
 
-def test_the_widget_draws_the_sweeps_perturbation():
-    """draw_key is the one source of a draw's key: the widget's perturbed weights are the sweep's."""
-    key = P.sweep_key(0, "m1")
-    assert not np.array_equal(jax.random.key_data(P.draw_key(key, 0)), jax.random.key_data(P.draw_key(key, 1)))
-    assert not np.array_equal(jax.random.key_data(P.draw_key(key, 0, 3)), jax.random.key_data(P.draw_key(key, 0)))
-    assert not np.array_equal(jax.random.key_data(key), jax.random.key_data(P.sweep_key(0, "m2")))
-    np.testing.assert_array_equal(jax.random.key_data(P.draw_key(key, 2, 1)),
-                                  jax.random.key_data(P.draw_key(P.sweep_key(0, "m1"), 2, 1)))
+def test_a_draw_is_the_same_in_the_sweep_a_task_subset_and_by_hand():
+    """perturbed_draw is the one source of a draw: per-task networks swept over all tasks, over a
+    subset, and perturbed by hand for one task (as the widget does) give the same accuracy."""
+    from molap.metrics import score
+    from molap.tasks import get_tasks
+    from molap.training import padded_batches
+
+    ts, lay = get_tasks(None), Layout(20, 2)
+    nets = [network.init(jax.random.key(i), 3, 3, lay) for i in range(9)]
+    params = jax.tree.map(lambda *a: jnp.stack(a), *nets)
+    tn = P.TaskNetworks(params, False, lay)
+    kw = dict(n_draws=2, n_trials=16, key=P.sweep_key(0, "global"), test_key=jax.random.key(3))
+    full = P.sweep(tn, "global", [50.0], **kw)
+    sub = P.sweep(tn, "global", [50.0], tasks=["mem_dm1", "multi_mem"], **kw)
+    np.testing.assert_array_equal(sub.paper, full.paper[..., [4, 8]])
+    i, draw = 8, 1
+    w, _ = P.perturbed_draw("global", params.w_rec[i], kw["key"], draw, 50.0, lay, i)
+    assert int((w == 0).sum()) == 200  # half of the 400 entries
+    x, y = padded_batches(ts, kw["test_key"], 16)
+    out, _ = network.run(nets[i]._replace(w_rec=w), x[i])
+    n_out = ts[i].n_out
+    assert score(out[..., :n_out], y[i, ..., :n_out]).paper == pytest.approx(float(full.paper[0, draw, i]), abs=1e-3)

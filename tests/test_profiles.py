@@ -12,8 +12,10 @@ from molap.profiles import PROFILES, QUICK, TINY, result_fields
 from molap.selection import lr_config
 
 NETWORKS = {"molap": ("primitives", "network", "pretrain"), "pca": ("primitives", "network", "pretrain"),
-            "random": ("network",), "separate": ("network",), "dni": ("network.g", "dni", "evaluation")}
-"""The profile fields each method's trained networks depend on (beyond training and evaluation)."""
+            "random": ("network",), "separate": ("network",), "dni": ("network.g", "dni")}
+"""The profile fields each method's trained networks depend on (beyond the recipe)."""
+PILOTS = {"dni": ("evaluation",)}
+"""What a method's pilot score depends on beyond its networks (DNI scores n_test trials per task)."""
 
 
 def stage_keys(p) -> dict[str, str]:
@@ -24,21 +26,23 @@ def stage_keys(p) -> dict[str, str]:
     for m in NETWORKS:
         keys[f"lr {m}"] = lr_config(p, m)
         keys[f"trained {m}"] = P.trained_config(p, m, 0, r)
-        keys[f"perturb {m}"] = P.perturb_config(p, P.trained_config(p, m, 0, r), "m1", (0.0,))
+        keys[f"perturb {m}"] = P.perturb_config(p, m, 0, r, "m1", (0.0,))
     keys["newtasks"] = P.new_tasks_config(p, "molap", 0, r, [])
     return {k: store.config_key(k.split()[0], v) for k, v in keys.items()}
 
 
 def expected(stage: str) -> tuple[str, ...]:
-    """The field prefixes a stage's key must depend on."""
+    """The field prefixes a stage's key must depend on. (The recipe's learning rate, which the
+    stages get from the profile here, is not in the pilots' key: each pilot sets its own.)"""
     kind, _, method = stage.partition(" ")
     fixed = {"primitives": ("primitives",), "modules": ("primitives", "network", "pretrain"),
              "generalise": ("primitives", "network", "pretrain", "training", "evaluation"),
              "newtasks": NETWORKS["molap"] + ("training", "evaluation")}
     if kind in fixed:
         return fixed[kind]
-    deps = NETWORKS[method] + ("training",) + (("evaluation",) if kind != "lr" else ())
-    return deps + (("perturb",) if kind == "perturb" else ())
+    if kind == "lr":
+        return NETWORKS[method] + PILOTS.get(method, ()) + tuple(f"training.{f}" for f in TRAINING_BUT_LR)
+    return NETWORKS[method] + ("training",) + {"trained": ("evaluation",), "perturb": ("perturb",)}[kind]
 
 
 def changed(config, path: str):
@@ -53,6 +57,8 @@ def changed(config, path: str):
     return replace(config, **{head: new})
 
 
+TRAINING_BUT_LR = [f[len("training."):] for f in result_fields(TINY)
+                   if f.startswith("training.") and f != "training.schedule.lr"]
 BASE = stage_keys(TINY)
 
 

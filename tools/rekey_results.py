@@ -118,8 +118,10 @@ def main() -> None:
     renamed = same = 0
     for _, path, obj, meta in sorted(entries, key=lambda e: (e[0], e[1].name)):
         kind = meta["kind"]
-        if "rekeyed_from" in meta.get("provenance", {}):
-            same += 1
+        cfg_old = meta["config"]
+        new_format = kind == "r2" or ("kind" in cfg_old if kind == "primitives" else "profile" not in cfg_old)
+        if new_format:
+            same += 1  # already in the per-stage format
             continue
         cfg, new = convert(kind, meta["config"], obj)
         key = store.config_key(kind, cfg)

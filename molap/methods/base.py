@@ -1,8 +1,8 @@
 """What a training method is (:class:`Method`), the registry of methods, and a trained run.
 
 Every method implements the same protocol; the pipeline (:mod:`molap.pipeline`), the learning-rate
-pilots, perturbation sweeps, parameter counts, the CLI and the book read the registry and never
-name a method. A new method is one file with a class that implements :class:`Method` and a call
+pilots, perturbation sweeps, parameter counts and the CLI read the registry and dispatch on no
+method's name (the book names the paper's methods where the paper's protocol does). A new method is one file with a class that implements :class:`Method` and a call
 to :func:`register`.
 """
 
@@ -61,6 +61,8 @@ class Method(Protocol):
 
     name: the registry name; family: methods of one family have the same shapes and train
     together in one vmapped run (with each other's seeds and learning rates); summary: one line.
+    Methods with frozen recurrent modules also have ``modules(profile, seed, tasks)`` (->
+    :class:`molap.methods.frozen.Modules`); the pipeline's frozen-module stages use it.
     """
 
     name: str
@@ -78,6 +80,10 @@ class Method(Protocol):
 
     def pilot_score(self, run: TrainedRun) -> float:
         """The number a learning-rate pilot maximises: the mean decision-unit accuracy over tasks."""
+
+    def pilot_key(self, profile: Profile) -> dict:
+        """What the pilot score depends on beyond :meth:`key` and the recipe (part of the key of
+        the learning-rate selection; usually empty)."""
 
     def task_networks(self, run: TrainedRun, profile: Profile) -> TaskNetworks:
         """Every task's network of a trained run, for perturbation sweeps."""
@@ -98,7 +104,7 @@ _REGISTRY: dict[str, Method] = {}
 
 def register(method: Method) -> Method:
     """Add a method to the registry (its name must be new)."""
-    for attr in ("name", "family", "key", "train", "pilot_score", "task_networks", "counts"):
+    for attr in ("name", "family", "summary", "key", "train", "pilot_score", "pilot_key", "task_networks", "counts"):
         if not hasattr(method, attr):
             raise MolapError(f"a method needs {attr!r}; {method!r} has none")
     if method.name in _REGISTRY:

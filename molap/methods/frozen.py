@@ -75,7 +75,7 @@ def pretrained(profile, kind: str, seed: int, tasks=None) -> Modules:
     A missing entry of the full corpus is computed together with every other missing
     (pre-trained kind x profile seed), in one vmapped pre-training."""
     p = profile
-    in_group = tasks is None and seed in p.seeds
+    in_group = tasks is None and seed in p.seeds and kind in pretrained_kinds()
     group = [(k, s) for k in pretrained_kinds() for s in p.seeds] if in_group else [(kind, seed)]
     cfgs = [modules_config(p, k, s, tasks) for k, s in group]
 
@@ -138,6 +138,9 @@ class FrozenModules:
 
     def pilot_score(self, run: TrainedRun) -> float:
         return base.final_validation_score(run)
+
+    def pilot_key(self, profile) -> dict:
+        return {}
 
     def task_networks(self, run: TrainedRun, profile) -> TaskNetworks:
         h, w_rec, b = run.params.heads, run.params.w_rec, run.params.b

@@ -92,6 +92,9 @@ class Separate:
     def pilot_score(self, run: TrainedRun) -> float:
         return base.final_validation_score(run)
 
+    def pilot_key(self, profile) -> dict:
+        return {}
+
     def task_networks(self, run: TrainedRun, profile) -> TaskNetworks:
         return TaskNetworks(run.params, False, profile.network.layout)
 

@@ -5,7 +5,7 @@ learning speed, DNI's forgetting, the paper's Fig 2D-E and the per-task summary.
 built from them (:class:`Comparison`); the ``show_*`` functions display tables, the ``plot_*``
 ones return figures drawn by :mod:`molap.plots`, and :func:`check` holds the chapter's checks.
 Nothing here decides a claim: the verdicts are :mod:`molap.claims`' and
-:func:`molap.compare.verdict`'s.
+:func:`molap.claims.paired_verdict`'s.
 """
 
 from __future__ import annotations
@@ -26,8 +26,12 @@ from ..training import padded_batches
 PAIRS = (("molap", "random"), ("molap", "pca"), ("molap", "separate"), ("molap", "dni"))
 """The paired comparisons (a, b) of the chapter: a - b per seed."""
 VERDICT_PAIRS = PAIRS[:2]
-"""The pairs whose test is spelled out (:func:`molap.compare.verdict`)."""
-SPEED_METHODS = ("molap", "random", "pca", "separate")
+"""The pairs whose test is spelled out (:func:`molap.claims.paired_verdict`)."""
+
+
+def with_curves(results: Mapping[str, Sequence[TrainedRun]]) -> list[str]:
+    """The methods whose runs have validation curves (those that train all tasks together)."""
+    return [m for m, runs in results.items() if len(runs[0].curve_steps)]
 """Methods with validation curves (DNI trains tasks in sequence and has none)."""
 FIG2DE = ("context_mem_dm1", ("molap", "random"), 123, 8)
 """The paper's Fig 2D-E: task, methods, key and number of trials shown."""
@@ -127,10 +131,10 @@ def show_pairs(c: Comparison) -> None:
     show_table(pair_task_rows(c.pairs, c.rows), digits=1)
 
 
-def plot_learning_speed(results: Mapping[str, Sequence[TrainedRun]], names=SPEED_METHODS):
+def plot_learning_speed(results: Mapping[str, Sequence[TrainedRun]], names=None):
     """Task-mean validation curves (decision units) per method; band: range over seeds."""
     fig, ax = plt.subplots(figsize=(7, 3.5))
-    plots.plot_method_curves({m: results[m] for m in names}, ax=ax,
+    plots.plot_method_curves({m: results[m] for m in names or with_curves(results)}, ax=ax,
                              title="validation, decision units (mean over tasks; band: range over seeds)")
     return fig
 
@@ -141,9 +145,10 @@ def speed_threshold(runs: Sequence[TrainedRun], fraction: float = 0.9) -> float:
     return fraction * max(np.asarray(r.curve)[..., j].mean(1).max() for r in runs)
 
 
-def steps_rows(results: Mapping[str, Sequence[TrainedRun]], threshold: float, names=SPEED_METHODS) -> list[dict]:
+def steps_rows(results: Mapping[str, Sequence[TrainedRun]], threshold: float, names=None) -> list[dict]:
     """Per method and seed, the first validation step at which the task mean reaches ``threshold``."""
-    return [dict(method=m, **{f"seed {r.seed}": compare.steps_to(r, threshold) for r in results[m]}) for m in names]
+    return [dict(method=m, **{f"seed {r.seed}": compare.steps_to(r, threshold) for r in results[m]})
+            for m in names or with_curves(results)]
 
 
 def show_steps_to(c: Comparison) -> None:
@@ -162,8 +167,9 @@ def forgetting_rows(runs: Sequence[TrainedRun]) -> list[dict]:
             for i, t in enumerate(TASK_NAMES)]
 
 
-def show_forgetting(c: Comparison, method: str = "dni") -> None:
-    """:func:`forgetting_rows` of DNI."""
+def show_forgetting(c: Comparison, method: str | None = None) -> None:
+    """:func:`forgetting_rows` of a method that trains tasks in sequence (default: the first one)."""
+    method = method or next(m for m, runs in c.results.items() if runs[0].after_own is not None)
     show_table(forgetting_rows(c.results[method]),
                headers=["", "task", "after its own training", "after all nine", "forgotten (points)"])
 

@@ -21,7 +21,6 @@ from ..report import show_table
 from ..selection import LR_GRID
 from .comparison import lr_rows
 
-PRETRAINED = ("molap", "pca")
 """The pre-trained frozen-module methods whose modules the chapter shows."""
 LOG = "reproduce-paper-h100"
 """The record of the paper-profile reproduction on one H100 (``benchmarks/results/<LOG>.json``)."""
@@ -43,11 +42,11 @@ def show_status(p: Profile) -> None:
     print(f"{sum(r['committed'] == 'yes' for r in rows)} of {len(rows)} items committed")
 
 
-def pretrain_rows(p: Profile, names: Sequence[str] = PRETRAINED) -> list[dict]:
+def pretrain_rows(p: Profile, names: Sequence[str] | None = None) -> list[dict]:
     """Per pre-trained method and seed: each module's held-out MSE and its target's variance."""
     rows = []
     with store.read_only():
-        for m in names:
+        for m in names or P.pretrained_methods():
             for s in p.seeds:
                 pre = P.modules(p, m, s).pretrain
                 rows.append({"method": m, "seed": s, **{
