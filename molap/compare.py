@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 import numpy as np
-from scipy import stats
 
 from .metrics import Scores
 from .tasks import PAPER_LABELS, TASK_NAMES
@@ -40,6 +39,8 @@ def paired(results: Mapping[str, Sequence], a: str, b: str, field: str = "decisi
     Per seed, the mean over tasks of ``field``; returns the per-seed differences a - b, their mean,
     and a paired t-test (nan with fewer than 2 seeds), plus per-task mean differences.
     """
+    from scipy import stats  # imported here: scipy.stats takes about a second to import
+
     j = FIELDS.index(field)
     x, y = scores_array(results[a])[..., j], scores_array(results[b])[..., j]
     d = x.mean(1) - y.mean(1)

@@ -36,11 +36,13 @@ def register(cls: type) -> type:
 
 
 def _named_tuple(name: str, module: str | None):
-    if name not in _NAMEDTUPLES and module and module.split(".")[0] == __name__.split(".")[0]:
+    """A registered class, or the class of that name in the package module the file names."""
+    cls = _NAMEDTUPLES.get(name)
+    if cls is None and module and module.split(".")[0] == __name__.split(".")[0]:
         import importlib
 
-        importlib.import_module(module)  # registers its classes
-    return _NAMEDTUPLES.get(name)
+        cls = getattr(importlib.import_module(module), name, None)
+    return cls
 
 
 def _flatten(obj, prefix: str, arrays: dict, spec: dict):
