@@ -174,9 +174,11 @@ def parse_reproduce_log(text: str) -> dict:
 
     ``items``: the ``[stage i/n] item: 12.3 s`` lines, in order; ``wall_s``: the script's
     ``wall N s`` line of each call; ``notes``: ``#`` comment lines; ``lines``: every other
-    non-empty line verbatim (progress bars, probe lines, the summary table).
+    non-empty line verbatim (progress bars, probe lines, the summary table); ``progress``: {bar
+    description: [[block, the decision-unit accuracy it last showed], ...]} of every tqdm bar that
+    reports ``decision=``.
     """
-    rec: dict = {"kind": "reproduce", "notes": [], "items": [], "wall_s": [], "lines": []}
+    rec: dict = {"kind": "reproduce", "notes": [], "items": [], "wall_s": [], "lines": [], "progress": {}}
     for line in text.split("\n"):
         if m := ITEM.fullmatch(line):
             rec["items"].append({"stage": m[1], "index": int(m[2]), "of": int(m[3]), "item": m[4],
@@ -187,7 +189,15 @@ def parse_reproduce_log(text: str) -> dict:
             rec["notes"].append(line.lstrip("#").strip())
         elif line.strip():
             rec["lines"].append(line)
+    for line in rec["lines"]:
+        for bar, blk, dec in PROGRESS.findall(line):
+            rec["progress"].setdefault(bar.strip(), {})[int(blk)] = float(dec)
+    rec["progress"] = {bar: sorted(c.items()) for bar, c in rec["progress"].items()}
     return rec
+
+
+PROGRESS = re.compile(r"([^\r|]+?):[^\r]*?\| (\d+)/\d+ \[[^\r]*?decision=([\d.]+)%")
+"""A tqdm bar's description, block and last shown decision-unit accuracy."""
 
 
 def write_reproduce_json(log: str | Path, dest: str | Path | None = None) -> Path:

@@ -12,6 +12,7 @@ from molap.tasks import TASK_NAMES, sample_corpus, task_table
 from molap.views import comparison as C
 from molap.views import paper_scale as S
 from molap.views import tasks as V
+from molap.views.tables import lr_rows
 
 
 def _run(method, seed, decision, own=None, curve=None):
@@ -27,7 +28,7 @@ def test_lr_rows_and_pilot_lines():
     grid = [0.001, 0.01]
     choices = {"molap": LRChoice(0.01, grid, [40.0, 50.0]), "random": LRChoice(0.001, grid, [60.0, 55.0]),
                "pca": LRChoice(0.01, grid, [10.0, 45.0])}
-    assert C.lr_rows(choices, prefix="lr ")[0] == {"method": "molap", "lr 0.001": 40.0, "lr 0.01": 50.0, "chosen": "0.01"}
+    assert lr_rows(choices, prefix="lr ")[0] == {"method": "molap", "lr 0.001": 40.0, "lr 0.01": 50.0, "chosen": "0.01"}
     assert S.pilot_lines(choices) == ["best pilot score (decision units, %): molap 50.0, random 60.0, pca 45.0",
                                       "random reservoir - MoLaP: +10.0 points; PCA - MoLaP: -5.0"]
 
@@ -69,18 +70,22 @@ def test_comparison_check_fails_loudly():
         C.check(C.Comparison(p, {}, rows, [], {"molap - random": {"mean": float("nan"), "diffs": [0.0]}}))
 
 
-def test_progress_curve_keeps_the_last_value_of_each_block():
+def test_progress_is_parsed_when_the_record_is_written_keeping_each_blocks_last_value():
+    from molap.bench_report import parse_reproduce_log
+
     bar = "training task heads (15 networks)"
     lines = [f"{bar}:   0%|   | 0/10 [01:28<?, ?it/s, decision=82.6%, loss=0.06]",
              f"{bar}:  10%|█  | 1/10 [01:28<13:15, 88s/it, decision=82.6%, loss=0.06]",
              f"{bar}:  10%|█  | 1/10 [02:17<13:15, 88s/it, decision=90.9%, loss=0.03]",
              "training task heads (5 networks):  10%|█ | 1/10 [00:01<00:09, decision=10.0%]", "other line"]
-    assert S.progress_curve(lines) == {0: 82.6, 1: 90.9}
+    rec = parse_reproduce_log("\n".join(lines))
+    assert S.progress_curve(rec) == {0: 82.6, 1: 90.9}
+    assert S.progress_curve(rec, "training task heads (5 networks)") == {1: 10.0}
     assert S.curve_rows({1: 90.9}, 1000) == [{"block": 1, "steps": 1000, "mean decision-unit accuracy (%)": 90.9}]
 
 
 def test_the_committed_record_gives_the_cut_run():
-    curve = S.progress_curve(S.log_record()["lines"])
+    curve = S.progress_curve(S.log_record())
     assert list(curve) == list(range(10)) and curve[0] == 82.6 and all(0 <= v <= 100 for v in curve.values())
 
 

@@ -20,6 +20,7 @@ from .. import claims, compare, methods, network, pipeline as P, plots
 from ..methods import TrainedRun
 from ..profiles import Profile
 from ..report import show_table
+from .tables import lr_rows
 from ..tasks import PAPER_LABELS, TASK_NAMES, get_tasks
 from ..training import padded_batches
 
@@ -57,13 +58,6 @@ def profile_line(p: Profile) -> str:
     """The profile's seeds, steps per task, batch and test-set size."""
     return (f"profile {p.name!r}: seeds {p.seeds}, {p.training.schedule.n_steps} steps per task, "
             f"batch {p.training.batch}, test set {p.evaluation.n_test} trials")
-
-
-def lr_rows(choices: Mapping, prefix: str = "") -> list[dict]:
-    """One row per method: each pilot's score keyed by ``prefix`` + the learning rate, and the
-    chosen rate. choices: {method: :class:`molap.selection.LRChoice`}."""
-    return [dict(method=m, **{f"{prefix}{lr:g}": s for lr, s in zip(c.grid, c.scores)}, chosen=f"{c.lr:g}")
-            for m, c in choices.items()]
 
 
 def show_learning_rates(p: Profile) -> None:

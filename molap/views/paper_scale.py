@@ -10,7 +10,6 @@ checks (it raises AssertionError with a message).
 from __future__ import annotations
 
 import json
-import re
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -19,7 +18,7 @@ from .. import bench_report, methods, pipeline as P, reproduce, store
 from ..profiles import Profile
 from ..report import show_table
 from ..selection import LR_GRID
-from .comparison import lr_rows
+from .tables import lr_rows
 
 """The pre-trained frozen-module methods whose modules the chapter shows."""
 LOG = "reproduce-paper-h100"
@@ -104,15 +103,10 @@ def log_record(name: str = LOG) -> dict:
     return json.loads((bench_report.RESULTS / f"{name}.json").read_text())
 
 
-def progress_curve(lines: Sequence[str], bar: str = CUT_RUN) -> dict[int, float]:
-    """{block: the decision-unit accuracy last shown at that block} of one progress bar in a log's
-    verbatim lines (tqdm: ``<bar>: ... | 3/10 [...decision=96.0%...``)."""
-    pattern = re.compile(re.escape(bar) + r":.*?\| (\d+)/\d+ \[.*?decision=([\d.]+)%")
-    curve: dict[int, float] = {}
-    for line in lines:
-        for blk, dec in pattern.findall(line):
-            curve[int(blk)] = float(dec)
-    return dict(sorted(curve.items()))
+def progress_curve(record: dict, bar: str = CUT_RUN) -> dict[int, float]:
+    """{block: the decision-unit accuracy last shown at that block} of one progress bar of a
+    reproduction record (parsed when the record was written: ``progress``)."""
+    return {int(b): float(v) for b, v in record["progress"][bar]}
 
 
 def curve_rows(curve: Mapping[int, float], block_steps: int) -> list[dict]:
@@ -122,7 +116,7 @@ def curve_rows(curve: Mapping[int, float], block_steps: int) -> list[dict]:
 
 def show_cut_run(p: Profile, name: str = LOG) -> None:
     """The validation progress of the cut-short training item, from the record's lines."""
-    show_table(curve_rows(progress_curve(log_record(name)["lines"]), p.training.schedule.block_steps))
+    show_table(curve_rows(progress_curve(log_record(name)), p.training.schedule.block_steps))
 
 
 def _require(ok, message: str) -> None:
