@@ -45,12 +45,17 @@ def cmd_train(args) -> None:
     r = P.trained(args.profile, args.method, args.seed)
     rows = score_rows(r.test)
     if args.json:
-        print(json.dumps({"method": args.method, "profile": P.get_profile(args.profile).name,
-                          "seed": args.seed, "test": rows}, indent=2))
+        out = {"method": args.method, "profile": P.get_profile(args.profile).name, "seed": args.seed, "test": rows}
+        if r.after_own is not None:  # methods that train tasks in sequence: right after each task's own training
+            out["after_own"] = score_rows(r.after_own)
+        print(json.dumps(out, indent=2))
         return
-    print(markdown_table(rows, ["label", "task", "paper", "code", "decision", "trivial", "trivial_decision"],
-                         ["", "task", "paper's rule %", "code's rule %", "decision units %",
-                          "trivial policy %", "trivial, decision units %"]))
+    cols = ["label", "task", "paper", "code", "decision", "trivial", "trivial_decision"]
+    heads = ["", "task", "paper's rule %", "code's rule %", "decision units %", "trivial policy %",
+             "trivial, decision units %"]
+    print(("after the whole sequence\n" if r.after_own is not None else "") + markdown_table(rows, cols, heads))
+    if r.after_own is not None:
+        print("\nright after each task's own training\n" + markdown_table(score_rows(r.after_own), cols, heads))
 
 
 def cmd_counts(args) -> None:

@@ -55,3 +55,18 @@ def steps_to(run, threshold: float, field: str = "decision") -> float:
     curve = np.asarray(run.curve)[..., j].mean(1)
     hit = np.nonzero(curve >= threshold)[0]
     return float(run.curve_steps[hit[0]]) if len(hit) else float("nan")
+
+
+CRITERION = 90.0
+"""Decision-unit accuracy (%) a task must reach, above the trivial policy, to count as learned."""
+
+
+def steps_to_criterion(run, criterion: float = CRITERION) -> np.ndarray:
+    """(n_tasks,) the first validation step at which each task's decision units reach ``criterion``
+    and beat the trivial policy's decision units (nan: never within the run's curve)."""
+    curve = np.asarray(run.curve)
+    dec, triv = curve[..., FIELDS.index("decision")], curve[..., FIELDS.index("trivial_decision")]
+    hit = (dec >= criterion) & (dec > triv)  # (n_blocks, n_tasks)
+    first = np.where(hit.any(0), hit.argmax(0), -1)
+    steps = np.asarray(run.curve_steps, float)
+    return np.where(first >= 0, steps[np.maximum(first, 0)], np.nan)

@@ -118,3 +118,20 @@ def test_science_bad_input(argv, message, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     code, err = run_cli(argv, capsys)
     assert code == 2 and message in err, err
+
+
+def test_train_json_reports_a_sequential_methods_scores_right_after_each_task(capsys, monkeypatch):
+    from molap import pipeline
+    from molap.methods import TrainedRun
+    from molap.metrics import Scores
+
+    final = {t: Scores(50.0, 40.0, 30.0, 60.0, 20.0) for t in TASK_NAMES}
+    own = {t: Scores(90.0, 80.0, 85.0, 60.0, 20.0) for t in TASK_NAMES}
+    run = TrainedRun("dni", 0, 0.01, list(TASK_NAMES), final, None, None, None, None, own)
+    monkeypatch.setattr(pipeline, "trained", lambda *a, **k: run)
+    assert main(["train", "--method", "dni", "--profile", "tiny", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["test"][0]["decision"] == 30.0 and out["after_own"][0]["decision"] == 85.0
+    assert main(["train", "--method", "dni", "--profile", "tiny"]) == 0
+    text = capsys.readouterr().out
+    assert "right after each task's own training" in text and "85.0" in text

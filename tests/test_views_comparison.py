@@ -122,3 +122,18 @@ def test_task_checks():
         V.check_metric(bad)
     with pytest.raises(AssertionError, match="new task shapes"):
         V.check_new_task(corpus["delay_pro"])
+
+
+def test_steps_to_criterion_needs_the_bar_and_the_trivial_policy():
+    from molap.compare import steps_to_criterion
+
+    curve = np.zeros((3, 2, 5))
+    curve[:, 0, 2] = [50.0, 90.0, 95.0]  # task 0 reaches 90 at the second block...
+    curve[:, 0, 4] = [40.0, 89.0, 40.0]  # ...above the trivial policy
+    curve[:, 1, 2] = [95.0, 95.0, 95.0]  # task 1 is at 95 but so is the trivial policy: never learned
+    curve[:, 1, 4] = 95.0
+    run = TrainedRun("molap", 0, 0.01, ["a", "b"], None, np.array([100, 200, 300]), curve, None, None)
+    got = steps_to_criterion(run)
+    assert got[0] == 200 and np.isnan(got[1])
+    assert C._criterion_cell(np.array([200.0, np.nan]), 2) == "200 (1/2)"
+    assert C._criterion_cell(np.array([np.nan]), 1) == "never (0/1)"

@@ -152,6 +152,31 @@ def show_steps_to(c: Comparison) -> None:
     print(f"steps to reach {thr:.1f}% (90% of MoLaP's best validation score); nan: never")
 
 
+def criterion_rows(results: Mapping[str, Sequence[TrainedRun]], names=None) -> list[dict]:
+    """Per method and task: the validation step at which the task first reached
+    :data:`molap.compare.CRITERION` above the trivial policy (mean over the seeds that reached it),
+    and how many seeds did."""
+    rows = []
+    for m in names or with_curves(results):
+        runs = results[m]
+        steps = np.array([compare.steps_to_criterion(r) for r in runs])  # (n_seeds, n_tasks)
+        rows.append({"method": m, **{f"T{i + 1}": _criterion_cell(steps[:, i], len(runs)) for i in range(steps.shape[1])}})
+    return rows
+
+
+def _criterion_cell(steps: np.ndarray, n_seeds: int) -> str:
+    ok = steps[np.isfinite(steps)]
+    return f"{ok.mean():,.0f} ({len(ok)}/{n_seeds})" if len(ok) else f"never (0/{n_seeds})"
+
+
+def show_criterion(c: Comparison) -> None:
+    """Steps to criterion per task (:func:`criterion_rows`), with what the cells mean."""
+    show_table(criterion_rows(c.results))
+    print(f"validation step at which a task's decision units first reach {compare.CRITERION:g}% and beat the "
+          f"trivial policy: mean over the seeds that did (how many of {len(c.profile.seeds)}); "
+          f"one step is {c.profile.training.batch} trials per task")
+
+
 def forgetting_rows(runs: Sequence[TrainedRun]) -> list[dict]:
     """Per task, a sequential method's decision-unit accuracy right after its own training and
     after the whole sequence (means over seeds), and the drop."""
