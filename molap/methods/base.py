@@ -99,6 +99,17 @@ def final_validation_score(run: TrainedRun) -> float:
     return float(np.mean(np.asarray(run.curve)[-1, :, Scores._fields.index("decision")]))
 
 
+class TrainsTasksTogether:
+    """Defaults for methods that train all tasks at once and validate after every block: the pilot
+    score is the last block's mean decision-unit accuracy, and it depends on nothing else."""
+
+    def pilot_score(self, run: TrainedRun) -> float:
+        return final_validation_score(run)
+
+    def pilot_key(self, profile) -> dict:
+        return {}
+
+
 _REGISTRY: dict[str, Method] = {}
 
 

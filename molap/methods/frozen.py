@@ -91,7 +91,7 @@ def pretrained(profile, kind: str, seed: int, tasks=None) -> Modules:
 
 
 @dataclass(frozen=True)
-class FrozenModules:
+class FrozenModules(base.TrainsTasksTogether):
     """A frozen recurrent network with trained task heads (see the module docstring).
 
     primitives: the primitive kind its modules are pre-trained on (None: not pre-trained).
@@ -135,12 +135,6 @@ class FrozenModules:
             runs.append(TrainedRun(s.method, s.seed, s.recipe.schedule.lr, list(TASK_NAMES), test, r.curve_steps,
                                    r.curve, r.losses, FrozenParams(m.w_rec, m.b, r.heads)))
         return runs
-
-    def pilot_score(self, run: TrainedRun) -> float:
-        return base.final_validation_score(run)
-
-    def pilot_key(self, profile) -> dict:
-        return {}
 
     def task_networks(self, run: TrainedRun, profile) -> TaskNetworks:
         h, w_rec, b = run.params.heads, run.params.w_rec, run.params.b

@@ -63,7 +63,7 @@ _forward = jax.jit(stacked_forward)
 
 
 @dataclass(frozen=True)
-class Separate:
+class Separate(base.TrainsTasksTogether):
     """One network per task, every weight trained (:func:`train_separate_many`)."""
 
     name: str = "separate"
@@ -88,12 +88,6 @@ class Separate:
             runs.append(TrainedRun(s.method, s.seed, s.recipe.schedule.lr, list(TASK_NAMES), test, r.curve_steps,
                                    r.curve, r.losses, r.heads))
         return runs
-
-    def pilot_score(self, run: TrainedRun) -> float:
-        return base.final_validation_score(run)
-
-    def pilot_key(self, profile) -> dict:
-        return {}
 
     def task_networks(self, run: TrainedRun, profile) -> TaskNetworks:
         return TaskNetworks(run.params, False, profile.network.layout)
