@@ -1,10 +1,15 @@
 """Training-step throughput: molap's task heads (JAX) vs a PyTorch nn.RNN baseline, on CPU.
 
 (a) one task head (delay_pro) trained on frozen recurrent weights, (b) all nine heads in one
-vmapped step, both with molap's own Trainer (masked Adam, jitted lax.scan over steps; every step
-draws a fresh task batch inside the step), (c) torch.nn.RNN(3 -> N, tanh) + Linear + Adam, one full
-step (forward, MSE backward, step) on pre-generated random tensors, (d) torch doing nine such
-networks one after another. JAX data generation is also timed alone and subtracted.
+step, both with molap's own Trainer (masked Adam, jitted lax.scan over steps; every step draws a
+fresh task batch inside the step) and its fused forward and backward pass
+(:mod:`molap.training.fused`), (b') the nine heads with automatic differentiation of
+``network.run`` per task (the training path before the fused one), (c) torch.nn.RNN(3 -> N, tanh)
++ Linear + Adam, one full step (forward, MSE backward, step) on pre-generated random tensors,
+with the recurrent weights and biases frozen as in MoLaP's heads, (d) torch doing nine such
+networks one after another. JAX data generation is also timed alone and subtracted. The FLOP
+rate of the nine heads is set against this machine's float32 matrix-product rate, measured in
+the same run on a 2000 x 2000 product.
 
 All variants are timed interleaved in the same rounds (so background load hits them alike) and
 each figure is the median over rounds.
@@ -22,14 +27,20 @@ import time
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from molap import network, training
 from molap.network import Layout
 from molap.tasks import N_STEPS, get_tasks
 
 
-def jax_setup(names, n_units: int, batch: int, n_steps: int):
+def autodiff_forward(w_rec, b, heads, x):
+    """The nine heads through ``network.run`` per task, differentiated automatically."""
+    def one(w_in, w_out, b_out, xi):
+        return network.run(network.RNNParams(w_in, w_rec, b, w_out, b_out, jnp.zeros_like(b)), xi)[0]
+    return jax.vmap(one)(heads.w_in, heads.w_out, heads.b_out, x)
+
+
+def jax_setup(names, n_units: int, batch: int, n_steps: int, forward=training.heads_forward):
     """(step runner, data generator) for the heads of ``names`` (None: all nine)."""
     p = network.init(jax.random.key(0), 1, 1, Layout(n_units, 2))
     ts = get_tasks(names)
@@ -40,7 +51,7 @@ def jax_setup(names, n_units: int, batch: int, n_steps: int):
 
     def loss_fn(h, k):  # the loss of training.train_heads
         x, y = training.padded_batches(ts, k, batch)
-        out = training.heads_forward(p.w_rec, p.b, h, x)
+        out = forward(p.w_rec, p.b, h, x)
         return jnp.sum(training.task_losses(out, y, unit_mask, w)) + l2 * jnp.sum(h.w_in ** 2)
 
     tr = training.Trainer(loss_fn, mask, training.Schedule(1e-2, 1, 1000, 1.0), key=jax.random.key(2))
@@ -72,8 +83,10 @@ def torch_setup(n_nets: int, n_units: int, batch: int, n_steps: int):
     nets = []
     for _ in range(n_nets):
         rnn = torch.nn.RNN(input_size=3, hidden_size=n_units, nonlinearity="tanh", batch_first=True)
+        for frozen in (rnn.weight_hh_l0, rnn.bias_hh_l0, rnn.bias_ih_l0):  # a task head: W_in and readout
+            frozen.requires_grad_(False)
         lin = torch.nn.Linear(n_units, 3)
-        opt = torch.optim.Adam(list(rnn.parameters()) + list(lin.parameters()), lr=1e-2)
+        opt = torch.optim.Adam([rnn.weight_ih_l0] + list(lin.parameters()), lr=1e-2)
         x = torch.randn(batch, N_STEPS, 3)
         y = torch.randn(batch, N_STEPS, 3)
         nets.append((rnn, lin, opt, x, y))
@@ -93,6 +106,15 @@ def torch_setup(n_nets: int, n_units: int, batch: int, n_steps: int):
 
     run_chunk()  # warm-up
     return run_chunk
+
+
+def matmul_gflops(n: int = 2000, repeats: int = 5) -> float:
+    """This machine's float32 matrix-product rate (GFLOP/s): the best of ``repeats`` n x n products."""
+    a = jax.random.normal(jax.random.key(0), (n, n))
+    mm = jax.jit(lambda u: u @ u)
+    jax.block_until_ready(mm(a))
+    best = min(timed(lambda: jax.block_until_ready(mm(a))) for _ in range(repeats))
+    return 2 * n ** 3 / best / 1e9
 
 
 def timed(fn) -> float:
@@ -119,6 +141,7 @@ def main() -> None:
     t0 = time.perf_counter()
     j1, g1, n1 = jax_setup(["delay_pro"], a.units, a.batch, a.steps)
     j9, g9, n9 = jax_setup(None, a.units, a.batch, a.steps)
+    j9a, _, _ = jax_setup(None, a.units, a.batch, a.steps, forward=autodiff_forward)
     c1 = torch_setup(1, a.units, a.batch, a.torch_steps)
     c9 = torch_setup(9, a.units, a.batch, a.torch_steps)
     setup_s = time.perf_counter() - t0
@@ -129,7 +152,7 @@ def main() -> None:
             f()
         return g
 
-    fns = {"jax_1": (j1, a.steps), "jax_9": (j9, a.steps), "jaxgen_1": (g1, a.steps), "jaxgen_9": (g9, a.steps)}
+    fns = {"jax_1": (j1, a.steps), "jax_9": (j9, a.steps), "jax_9_autodiff": (j9a, a.steps), "jaxgen_1": (g1, a.steps), "jaxgen_9": (g9, a.steps)}
     for i, n in enumerate(threads):
         sfx = "" if i == 0 else f"_t{n}"
         fns[f"torch_1{sfx}"] = (with_threads(c1, n), a.torch_steps)
@@ -153,6 +176,14 @@ def main() -> None:
         "torch_1net_ms": ms(med["torch_1"]),
         "torch_9nets_ms": ms(med["torch_9"]),
     }
+    res["jax_9heads_autodiff_ms"] = ms(med["jax_9_autodiff"])
+    res["speedup_fused_over_autodiff_9"] = med["jax_9_autodiff"] / med["jax_9"]
+    res["speedup_over_torch_9"] = med["torch_9"] / med["jax_9"]
+    from molap.bench_report import step_work
+    _, flops = step_work(1, 9, a.units, True, a.batch, N_STEPS)
+    res["jax_9heads_gflops"] = flops / med["jax_9"] / 1e9
+    res["jax_9heads_autodiff_gflops"] = flops / med["jax_9_autodiff"] / 1e9
+    res["matmul_peak_gflops"] = matmul_gflops()
     res["ratio_jax_9_over_1"] = med["jax_9"] / med["jax_1"]
     res["ratio_jax_9_over_1_nogen"] = (med["jax_9"] - med["jaxgen_9"]) / (med["jax_1"] - med["jaxgen_1"])
     res["ratio_torch_9_over_1"] = med["torch_9"] / med["torch_1"]
@@ -168,6 +199,8 @@ def main() -> None:
     # paired: the ratio within each round, then the median over rounds (robust to load that changes between rounds)
     pr = lambda n, d: statistics.median(x / y for x, y in zip(times[n], times[d]))  # noqa: E731
     res["paired_ratio_jax_9_over_1"] = pr("jax_9", "jax_1")
+    res["paired_speedup_fused_over_autodiff_9"] = pr("jax_9_autodiff", "jax_9")
+    res["paired_speedup_over_torch_9"] = pr("torch_9", "jax_9")
     res["paired_ratio_jax_over_torch_1"] = pr("jax_1", "torch_1")
     res["paired_ratio_jax_over_torch_9"] = pr("jax_9", "torch_9")
     for n in threads[1:]:
@@ -186,7 +219,8 @@ def main() -> None:
           f"setup+compile {setup_s:.1f} s")
     print("JAX steps include drawing a fresh task batch inside the step; torch uses pre-generated random tensors.")
     print(f"{'variant':34s} {'ms/step':>9s} {'min..max':>17s} {'trial-steps/s':>14s}")
-    rows = [("JAX, 1 head (delay_pro)", "jax_1", 1), ("JAX, 9 heads (one vmapped step)", "jax_9", 9),
+    rows = [("JAX, 1 head (delay_pro)", "jax_1", 1), ("JAX, 9 heads (one fused step)", "jax_9", 9),
+            ("JAX, 9 heads (autodiff of run)", "jax_9_autodiff", 9),
             ("JAX data gen alone, 1 task", "jaxgen_1", None), ("JAX data gen alone, 9 tasks", "jaxgen_9", None),
             (f"torch nn.RNN, 1 network, {threads[0]} thr", "torch_1", 1),
             (f"torch, 9 networks in seq., {threads[0]} thr", "torch_9", 9)]
@@ -199,6 +233,12 @@ def main() -> None:
     print(f"{'JAX, 1 head minus data gen':34s} {res['jax_1head_nogen_ms']:9.2f}")
     print(f"{'JAX, 9 heads minus data gen':34s} {res['jax_9heads_nogen_ms']:9.2f}")
     print("ratios:")
+    print(f"  fused / autodiff, nine heads   {res['speedup_fused_over_autodiff_9']:6.2f}x faster (paired "
+          f"{res['paired_speedup_fused_over_autodiff_9']:.2f}x)")
+    print(f"  over torch, nine heads         {res['speedup_over_torch_9']:6.2f}x faster (paired "
+          f"{res['paired_speedup_over_torch_9']:.2f}x)")
+    print(f"  nine heads: {res['jax_9heads_gflops']:.1f} GFLOP/s fused, {res['jax_9heads_autodiff_gflops']:.1f} "
+          f"autodiff; matrix-product rate of this machine {res['matmul_peak_gflops']:.1f} GFLOP/s")
     print(f"  JAX 9 heads / 1 head           {res['ratio_jax_9_over_1']:6.2f}  (without data gen "
           f"{res['ratio_jax_9_over_1_nogen']:.2f}; 9 would mean no gain from vmapping)")
     print(f"  torch 9 nets / 1 net           {res['ratio_torch_9_over_1']:6.2f}")

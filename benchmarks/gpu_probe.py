@@ -10,7 +10,7 @@ the inputs of the FLOP model ``molap.bench_report.step_work``.
 """
 import json, os, sys, time
 from pathlib import Path
-import jax, jax.numpy as jnp, numpy as np
+import jax, jax.numpy as jnp
 print("jax", jax.__version__, jax.devices(), flush=True)
 from molap import network
 from molap.network import Layout

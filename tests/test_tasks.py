@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from molap import MolapError, Task, on, sample, sample_corpus, tasks
-from molap.tasks import ANGLES, GO, LEAD, N_STEPS, NOISE_STD, STIM_ON
+from molap.tasks import ANGLES, GO, LEAD, NOISE_STD, STIM_ON
 
 KEY = jax.random.key(0)
 

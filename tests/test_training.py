@@ -11,7 +11,6 @@ from molap.training import (
     TaskTraining,
     PretrainConfig,
     Schedule,
-    Trainer,
     evaluate_heads,
     fit,
     head_masks,

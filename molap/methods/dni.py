@@ -32,7 +32,7 @@ from ..metrics import Scores, score
 from ..network import Layout, RNNParams
 from ..perturb import TaskNetworks
 from ..tasks import Task, get_tasks, sample
-from ..training import TaskTraining, Trainer, as_keys, fold_keys, time_weights
+from ..training import TaskTraining, Trainer, as_keys, fold_keys, task_outputs, time_weights
 from . import base
 from .base import RunSpec, TrainedRun
 
@@ -154,7 +154,7 @@ def train_dni_many(tasks: Sequence[Task], config: TaskTraining, dni: DNIConfig =
 
         def loss_fn(p, k, i=i, t=t, unit=unit):
             x, y = batch(i, t, k, config.batch)
-            out, _ = network.run(p, x)
+            out = task_outputs(jax.tree.map(lambda a: a[None], p), x[None])[0]
             w = weights[None, :, None] * unit[None, None, :]
             mse = jnp.sum(w * (out - y) ** 2) / jnp.sum(w * jnp.ones_like(y))
             return mse + config.l2 * (jnp.sum(p.w_in ** 2) + jnp.sum(p.w_rec ** 2))

@@ -18,13 +18,16 @@ from ..network import RNNParams
 from ..perturb import TaskNetworks
 from ..tasks import TASK_NAMES, Task, get_tasks
 from ..training import (HeadsResult, TaskTraining, as_keys, evaluate, fold_keys, head_masks, init_heads,
-                        train_stacked, unstack)
+                        task_outputs, train_stacked, unstack)
 from . import base
 from .base import RunSpec, TrainedRun
 
 
 def stacked_forward(params: RNNParams, x: jax.Array, *, silence=None) -> jax.Array:
-    """Per-task networks stacked on axis 0: x (n_tasks, B, 110, max_in) -> outputs."""
+    """Per-task networks stacked on axis 0: x (n_tasks, B, 110, max_in) -> outputs (the fused
+    :func:`molap.training.fused.task_outputs` unless units are silenced)."""
+    if silence is None:
+        return task_outputs(params, x)
     return jax.vmap(lambda p, xi: network.run(p, xi, silence=silence)[0])(params, x)
 
 

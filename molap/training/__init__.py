@@ -3,6 +3,8 @@
 - :mod:`~molap.training.trainer`: :class:`Trainer` and :func:`fit` train any parameter pytree under
   a same-shaped 0/1 mask (:class:`Schedule`: Adam with a piecewise-constant learning rate);
 - :mod:`~molap.training.pretraining`: module k learns the k-th latent primitive (spec 4.3);
+- :mod:`~molap.training.fused`: K task networks' outputs with a hand-written backward pass
+  (:func:`task_outputs`, the training forward of every method);
 - :mod:`~molap.training.heads`: every task's input and readout weights on one reservoir;
 - :mod:`~molap.training.task_training`: the task-training recipe of every method
   (:class:`TaskTraining`) and the loop that trains K networks' tasks in one vmapped step;
@@ -10,6 +12,7 @@
 """
 
 from .evaluation import evaluate, evaluate_heads, evaluate_many
+from .fused import task_outputs
 from .heads import Heads, head_masks, heads_forward, init_heads, padded_batches
 from .pretraining import PretrainConfig, PretrainResult, phase_network, pretrain, pretrain_folds
 from .task_training import (HeadsResult, TaskTraining, task_losses, time_weights, train_heads, train_heads_many,
@@ -19,4 +22,4 @@ from .trainer import Schedule, Trainer, as_keys, fit, fold_keys
 __all__ = ["Heads", "HeadsResult", "PretrainConfig", "PretrainResult", "Schedule", "TaskTraining", "Trainer",
            "as_keys", "evaluate", "evaluate_heads", "evaluate_many", "fit", "fold_keys", "head_masks",
            "heads_forward", "init_heads", "padded_batches", "phase_network", "pretrain", "pretrain_folds",
-           "task_losses", "time_weights", "train_heads", "train_heads_many", "train_stacked", "unstack"]
+           "task_losses", "task_outputs", "time_weights", "train_heads", "train_heads_many", "train_stacked", "unstack"]

@@ -12,6 +12,7 @@ import numpy as np
 from .. import network, store
 from ..network import Layout, RNNParams
 from ..tasks import Task, sample
+from .fused import task_outputs
 
 
 @store.register
@@ -64,8 +65,16 @@ def padded_batches(tasks: Sequence[Task], key: jax.Array, n: int) -> tuple[jax.A
 
 
 def heads_forward(w_rec: jax.Array, b: jax.Array, heads: Heads, x: jax.Array, *, silence=None) -> jax.Array:
-    """All tasks through one frozen reservoir: x (n_tasks, B, 110, max_in) -> (n_tasks, B, 110, max_out)."""
+    """All tasks through one frozen reservoir: x (n_tasks, B, 110, max_in) -> (n_tasks, B, 110, max_out).
+
+    Without ``silence`` this is :func:`molap.training.fused.task_outputs` (one matrix product over
+    every task's trials per step, the hand-written backward pass); with it, :func:`molap.network.run`
+    per task with the silenced units clamped to zero.
+    """
     n = w_rec.shape[0]
+    if silence is None:
+        zeros = jnp.zeros((heads.w_in.shape[0], n))
+        return task_outputs(RNNParams(heads.w_in, w_rec, b, heads.w_out, heads.b_out, zeros), x)
 
     def one(w_in, w_out, b_out, xi):
         p = RNNParams(w_in, w_rec, b, w_out, b_out, jnp.zeros((n,)))
