@@ -53,7 +53,7 @@ def main() -> None:
         if r.returncode != 0:
             print(r.stderr[-3000:], file=sys.stderr)
             raise SystemExit(f"{script} failed")
-        out["results"][name] = last_json(r.stdout) | {"wall_s": time.perf_counter() - t}
+        out["results"][name] = last_json(r.stdout) | {"wall_s": time.perf_counter() - t, "date": out["date"]}
     dest = HERE / "results" / f"{a.machine}.json"
     dest.parent.mkdir(exist_ok=True)
     old = json.loads(dest.read_text()) if dest.exists() else {"results": {}}

@@ -15,12 +15,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import network, store
+from . import store
 from .errors import MolapError
 from .network import RNNParams
 from .primitives import Primitives, PrimitivesConfig, fit
 from .tasks import TASK_NAMES, Task, get_tasks
-from .training import TaskTraining, Heads, evaluate, head_masks, init_heads, pretrain_folds, train_stacked, unstack
+from .training import (Heads, TaskTraining, evaluate, head_masks, init_heads, pretrain_folds, task_outputs,
+                       train_stacked, unstack)
 
 MODES = ("loo", "l2o")
 
@@ -126,13 +127,9 @@ def fit_folds(mode: str, kind: str, n_components: int, n_trials: int, seed: int,
 
 
 def fold_forward(w_rec: jax.Array, b: jax.Array, heads: Heads, x: jax.Array) -> jax.Array:
-    """Fold f's head on fold f's network: w_rec (F, N, N), b (F, N), x (F, B, 110, max_in)."""
-    n = w_rec.shape[-1]
-
-    def one(w, bb, wi, wo, bo, xi):
-        return network.run(RNNParams(wi, w, bb, wo, bo, jnp.zeros((n,))), xi)[0]
-
-    return jax.vmap(one)(w_rec, b, heads.w_in, heads.w_out, heads.b_out, x)
+    """Fold f's head on fold f's network: w_rec (F, N, N), b (F, N), x (F, B, 110, max_in) (the
+    fused :func:`molap.training.task_outputs`; the frozen w_rec gets no gradient)."""
+    return task_outputs(RNNParams(heads.w_in, w_rec, b, heads.w_out, heads.b_out, jnp.zeros(b.shape)), x)
 
 
 def run_folds(mode: str, kind: str, **kwargs) -> Folds:

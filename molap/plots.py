@@ -195,25 +195,47 @@ def plot_curves(steps, curve, names: Sequence[str], field: str | int = "decision
     return ax
 
 
-def plot_method_curves(results: Mapping[str, Sequence], field: str | int = "decision", ax=None, title: str = ""):
-    """Task-mean validation score against steps, mean over seeds (shaded: range), per method
-    (results: {method: [TrainedRun]})."""
+def plot_method_curves(results: Mapping[str, Sequence], field: str | int = "decision", ax=None, title: str = "",
+                       batch: int | None = None, task: int | None = None):
+    """Task-mean (or task ``task``'s) validation score against steps, or against trials per task
+    if ``batch`` is given, mean over seeds (shaded: range), per method (results: {method: [TrainedRun]})."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.2))
     field = _field(field)
     for m, runs in results.items():
-        curves = [np.asarray(r.curve)[..., field].mean(1) for r in runs if len(r.curve_steps)]
+        curves = [np.asarray(r.curve)[..., field].mean(1) if task is None else np.asarray(r.curve)[:, task, field]
+                  for r in runs if len(r.curve_steps)]
         if not curves:
             continue
         c = np.array(curves)
-        steps = runs[0].curve_steps
-        ax.plot(steps, c.mean(0), marker="o", ms=3, label=m)
-        ax.fill_between(steps, c.min(0), c.max(0), alpha=0.2)
-    ax.set_xlabel("training step")
+        x = np.asarray(runs[0].curve_steps) * (batch or 1)
+        ax.plot(x, c.mean(0), marker="o", ms=3, label=m)
+        ax.fill_between(x, c.min(0), c.max(0), alpha=0.2)
+    ax.set_xlabel("trials per task" if batch else "training step")
     ax.set_ylabel("decision units, mean over tasks (%)")
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8)
     return ax
+
+
+def plot_task_method_curves(results: Mapping[str, Sequence], task_names: Sequence[str], batch: int,
+                            field: str | int = "decision", trivial: Sequence[float] | None = None):
+    """One panel per task: validation ``field`` against trials per task, a line per method (mean
+    over seeds; band: range), and the trivial policy's decision units as a dotted line if given."""
+    n = len(task_names)
+    fig, axes = plt.subplots((n + 2) // 3, 3, figsize=(12, 2.6 * ((n + 2) // 3)), sharex=True, sharey=True)
+    for i, (ax, name) in enumerate(zip(axes.flat, task_names)):
+        plot_method_curves(results, field, ax=ax, title=f"T{i + 1} {PAPER_LABELS.get(name, name)}", batch=batch, task=i)
+        if trivial is not None:
+            ax.axhline(trivial[i], color="k", ls=":", lw=1)
+        if i:
+            ax.get_legend().remove()
+        ax.set_ylabel("")
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    fig.supylabel("decision units (%)")
+    fig.tight_layout()
+    return fig
 
 
 def plot_fig2de(runs: Mapping[str, object], outputs: Mapping[str, np.ndarray], states: Mapping[str, np.ndarray],

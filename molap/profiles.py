@@ -8,7 +8,8 @@ the trained networks'. Fields marked :data:`NO_EFFECT` (the name, the seed list)
 a stage that uses a seed names it in its own key. ``MOLAP_PROFILE`` picks the book's profile.
 
 Profiles: ``tiny`` (smoke tests: every stage runs, nothing is learned), ``quick`` (CI, a laptop),
-``paper`` (the paper's sizes: CCA on 2000 aligned trials per task, batch 200, the full schedules,
+``standard`` (the converged book on a CPU: the paper's networks, heads at batch 32 for 10,000
+steps, 5 seeds), ``paper`` (the paper's sizes: CCA on 2000 aligned trials per task, batch 200, the full schedules,
 2000-trial test sets, 5 seeds). ``tiny`` is ``quick`` shrunk with :func:`dataclasses.replace`.
 """
 
@@ -60,6 +61,17 @@ class PerturbSetup:
 
 
 @dataclass(frozen=True)
+class SweepSetup:
+    """The schedule sweep (:mod:`molap.curves`): ``points`` (batch, steps), each the profile's
+    recipe at that batch and length with lr divided by ``decay`` per tenth, validated 40 times,
+    on ``seeds``, for every method that trains its tasks together; no points: no sweep."""
+
+    points: tuple[tuple[int, int], ...] = ()
+    seeds: tuple[int, ...] = (0, 1)
+    decay: float = 1.5
+
+
+@dataclass(frozen=True)
 class Profile:
     """Everything that sets the size of a run (see the module docstring)."""
 
@@ -72,6 +84,7 @@ class Profile:
     evaluation: Evaluation = Evaluation()
     dni: DNIConfig = DNIConfig()
     perturb: PerturbSetup = PerturbSetup()
+    sweep: SweepSetup = SweepSetup()
 
     @property
     def pilot_seed(self) -> int:
@@ -80,6 +93,20 @@ class Profile:
 
 
 PAPER = Profile(name="paper", seeds=(0, 1, 2, 3, 4))
+
+STANDARD = replace(
+    PAPER,
+    name="standard",
+    training=TaskTraining(batch=32, schedule=Schedule(1e-2, 10, 1000, 1.5), n_val=500, val_every=250),
+    evaluation=Evaluation(n_test=1000),
+    dni=DNIConfig(n_cov=1000),
+    perturb=PerturbSetup(n_draws=10, n_trials=500),
+    sweep=SweepSetup(points=((16, 10000), (32, 10000), (64, 5000), (200, 2000)), seeds=(0, 1)),
+)
+"""The book's converged profile, computed on a 2-core CPU: the paper's primitives, networks and
+pre-training; heads and networks at batch 32 for 10 x 1000 steps (lr / 1.5 per block, validated
+every 250 steps), 1000 test trials, 10 draws x 500 trials per perturbation level, 5 seeds; the
+schedule sweep behind that recipe (:mod:`molap.curves`)."""
 
 QUICK = Profile(
     name="quick",
@@ -103,7 +130,7 @@ TINY = replace(
     perturb=PerturbSetup(n_draws=2, n_trials=64),
 )
 
-PROFILES: dict[str, Profile] = {p.name: p for p in (TINY, QUICK, PAPER)}
+PROFILES: dict[str, Profile] = {p.name: p for p in (TINY, QUICK, STANDARD, PAPER)}
 
 
 def get_profile(profile: str | Profile | None = None) -> Profile:

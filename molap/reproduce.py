@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import Callable, NamedTuple
 
-from . import methods, pipeline as P, store
+from . import curves, methods, pipeline as P, store
 from .generalize import MODES
 from .perturb import KINDS
 from .primitives import KINDS as PRIMITIVE_KINDS
@@ -35,6 +35,9 @@ def stages(profile: Profile) -> list[tuple[str, list[tuple[str, Callable]]]]:
                       for f in fams]
          + [("molap, paper's literal recipe",
              lambda: P.trained(p, "molap", s0, recipe=TaskTraining.paper_literal(p.training.batch)))]),
+        ("schedule sweep", [(f"{', '.join(f)}, batch {r.batch}, {r.schedule.n_steps} steps",
+                             lambda f=f, r=r: curves.curves(p, f[0], r, p.sweep.seeds))
+                            for r in curves.sweep_recipes(p) for f in fams if f[0] in curves.swept_methods()]),
         ("perturbations", [(f"{m} {k}", lambda m=m, k=k: P.perturbation(p, m, k, s0))
                            for m in methods.names() for k in KINDS]),
         ("generalisation", [(f"{mode} {k}", lambda mode=mode, k=k: P.generalisation(p, mode, k, s0))
@@ -43,7 +46,8 @@ def stages(profile: Profile) -> list[tuple[str, list[tuple[str, Callable]]]]:
     ]
 
 
-STAGES = ("primitives", "pre-training", "learning rates", "training", "perturbations", "generalisation")
+STAGES = ("primitives", "pre-training", "learning rates", "training", "schedule sweep", "perturbations",
+          "generalisation")
 
 
 def reproduce(profile: str | Profile | None = None, log: Callable[[str], None] = print,
@@ -90,13 +94,13 @@ class Audit(NamedTuple):
     orphans: list[Path]
 
 
-def audit(profiles=("quick", "paper")) -> Audit:
+def audit(profiles=("quick", "standard", "paper")) -> Audit:
     """Every item of the given profiles looked up once (nothing computed)."""
     used: set = set()
     missing = {prof: check(prof, used) for prof in profiles}
     return Audit(missing, sorted(p for p in store.results_dir().glob("*.npz") if p.resolve() not in used))
 
 
-def orphans(profiles=("quick", "paper")) -> list[Path]:
+def orphans(profiles=("quick", "standard", "paper")) -> list[Path]:
     """Committed entries that no item of the given profiles asks for (:attr:`Audit.orphans`)."""
     return audit(profiles).orphans

@@ -8,6 +8,7 @@ task's own training); the best lr wins. The pilots of a method family run togeth
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import NamedTuple
 
@@ -32,9 +33,12 @@ class LRChoice(NamedTuple):
 
 
 def with_lr(recipe: TaskTraining, lr: float, fraction: int = 1) -> TaskTraining:
-    """The recipe at another learning rate (and 1/fraction of the steps per block)."""
+    """The recipe at another learning rate (and 1/fraction of the steps per block; validation
+    every gcd(val_every, the new block's steps) steps if the recipe sets val_every)."""
     s = recipe.schedule
-    return replace(recipe, schedule=replace(s, lr=lr, block_steps=max(1, s.block_steps // fraction)))
+    block = max(1, s.block_steps // fraction)
+    every = None if recipe.val_every is None else math.gcd(recipe.val_every, block)
+    return replace(recipe, schedule=replace(s, lr=lr, block_steps=block), val_every=every)
 
 
 def lr_config(profile: Profile, method: str) -> dict:

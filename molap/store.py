@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 import time
 import warnings
-from dataclasses import asdict, is_dataclass
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -192,9 +192,29 @@ class read_only:
         _READ_ONLY["on"] = self._old
 
 
+OMIT_DEFAULT = {"omit_default": True}
+"""Metadata of a dataclass field that is left out of cache keys while it has its default value:
+an option added later whose default reproduces the earlier behaviour keeps every key computed
+before it (``field(default=..., metadata=OMIT_DEFAULT)``)."""
+
+
+def _fields(value) -> Any:
+    """:func:`dataclasses.asdict`, leaving out :data:`OMIT_DEFAULT` fields that have their default."""
+    if is_dataclass(value):
+        return {f.name: _fields(getattr(value, f.name)) for f in fields(value)
+                if not (f.metadata.get("omit_default") and getattr(value, f.name) == f.default)}
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a named tuple
+        return type(value)(*(_fields(v) for v in value))
+    if isinstance(value, (list, tuple)):
+        return type(value)(_fields(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _fields(v) for k, v in value.items()}
+    return value
+
+
 def _plain(config) -> Any:
     if is_dataclass(config):
-        return {"__type__": type(config).__name__, **{k: _plain(v) for k, v in asdict(config).items()}}
+        return {"__type__": type(config).__name__, **{k: _plain(v) for k, v in _fields(config).items()}}
     if isinstance(config, dict):
         return {str(k): _plain(v) for k, v in config.items()}
     if isinstance(config, (list, tuple)):
@@ -234,6 +254,21 @@ def lookup(kind: str, config):
         except MolapError as e:
             warnings.warn(f"{e}; ignoring it")
     return False, None
+
+
+def lookup_meta(kind: str, config) -> dict | None:
+    """The stored metadata (key, kind, config, provenance) of this configuration's valid entry, or None."""
+    key = config_key(kind, config)
+    for folder in (cache_dir(), results_dir()):
+        path = _path(kind, key, folder)
+        if path.exists():
+            try:
+                meta = load(path, with_meta=True)[1]
+            except MolapError:
+                continue
+            if meta.get("key") == key:
+                return meta
+    return None
 
 
 def cached_many(kind: str, configs: list, compute: Callable[[list[int]], list], *, refresh: bool = False) -> list:

@@ -97,7 +97,8 @@ def test_counts_json(capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["stated_sizes"]["separate"]["total"] == 91_800
     assert 13 < out["updates_ratio_dni_over_molap"]["stated_sizes"] < 14
-    assert out["ours"]["molap"]["pretrained"] == 5402 and set(out["ours"]) == {"molap", "random", "pca", "separate", "dni"}
+    assert out["ours"]["molap"]["pretrained"] == 5402 and set(out["ours"]) == {"molap", "random", "pca", "separate", "dni",
+                                                                                   "dni_no_rule"}
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ from molap import MolapError, counts, network, pipeline as P
 from molap.methods import DNIConfig, init_separate, train_dni, train_separate
 from molap.methods.dni import covariances, dni_inputs, projected_adam
 from molap.network import Layout
-from molap.tasks import get_tasks
-from molap.training import Schedule, TaskTraining
+from molap.tasks import get_tasks, sample
+from molap.training import Schedule, TaskTraining, evaluate
 
 TINY = TaskTraining(batch=8, schedule=Schedule(1e-2, 1, 4, 1.0), n_val=8)
 
@@ -44,7 +44,7 @@ def test_dni_projection_removes_protected_directions():
 
 def test_dni_runs_a_sequence_and_reports_both_evaluations():
     ts = get_tasks(["delay_pro", "delay_anti"])
-    r = train_dni(ts, TINY, DNIConfig(n_units=20, n_cov=16, rule_inputs=True), key=jax.random.key(0),
+    r = train_dni(ts, TINY, DNIConfig(n_units=20, n_cov=16), key=jax.random.key(0), rule_inputs=True,
                   val_key=jax.random.key(1), n_test=16, test_key=jax.random.key(2), progress=False)
     assert r.after_own.shape == (2, 5) and r.final.shape == (2, 5) and r.params.w_in.shape == (3 + 2, 20)
     x = dni_inputs(jnp.zeros((4, 110, 2)), 1, 9, True)
@@ -63,7 +63,8 @@ def test_counts_agree_with_hand_calculation():
     assert real["molap"].trained == 2 * (2500 + 201) + 4722 and real["molap"].pretrained == 2 * 2701
     assert real["random"].trained == real["random"].updates == 4722 and real["random"].pretrained == 0
     assert real["separate"].per_task == pytest.approx((4 * 10_703 + 2 * 10_502 + 3 * 10_602) / 9)
-    assert real["dni"].trained == 3 * 200 + 200 * 200 + 200 * 3 + 3
+    assert real["dni"].trained == (3 + 9) * 200 + 200 * 200 + 200 * 3 + 3  # 9 rule inputs
+    assert real["dni_no_rule"].trained == 3 * 200 + 200 * 200 + 200 * 3 + 3
     assert real["dni"].updates == 9 * real["dni"].trained
     s = counts.stated_sizes()
     assert s["separate"]["total"] == 91_800 and s["dni"]["total"] == 10_200
@@ -82,3 +83,43 @@ def test_bad_method_and_seed():
         P.get_profile("huge")
     with pytest.raises(MolapError, match="has no frozen modules"):
         P.modules("tiny", "dni", 0)
+
+
+def test_dni_rule_inputs_fold_into_each_tasks_bias_for_sweeps():
+    """A DNI network with rule inputs, as perturbation sweeps see it: task i's network on the
+    task's own inputs gives the outputs of the whole network on the inputs with task i's cue."""
+    from molap.methods import DNI_METHOD, TrainedRun
+    from molap.profiles import TINY as TINY_PROFILE
+
+    ts = get_tasks(["delay_pro", "mem_dm1"])
+    r = train_dni(ts, TINY, DNIConfig(n_units=20, n_cov=16), key=jax.random.key(0), rule_inputs=True,
+                  n_test=8, test_key=jax.random.key(2), progress=False)
+    run = TrainedRun("dni", 0, 0.01, [t.name for t in ts], None, None, None, None, r.params)
+    nets = DNI_METHOD.task_networks(run, TINY_PROFILE)
+    assert nets.shared and nets.params.w_in.shape == (2, 3, 20) and nets.params.b.shape == (2, 20)
+    for i, t in enumerate(ts):
+        x = sample(t, jax.random.key(5), 4).inputs
+        whole = network.run(r.params, dni_inputs(x, i, len(ts), True))[0]
+        mine = network.run(jax.tree.map(lambda a: a[i], nets.params), dni_inputs(x, i, len(ts), False))[0]
+        np.testing.assert_allclose(mine, whole, rtol=1e-4, atol=1e-5)
+
+
+LEARNS = TaskTraining(batch=16, schedule=Schedule(3e-3, 2, 200, 1.5), n_val=64)
+"""A tiny budget (400 steps at batch 16) in which both methods below learn Delay Pro and Anti."""
+
+
+def test_separate_networks_learn_a_small_task_pair_in_a_tiny_budget():
+    from molap.methods.separate import _forward
+
+    ts = get_tasks(["delay_pro", "delay_anti"])
+    init = network.init(jax.random.key(0), 1, 1, Layout(40, 2))
+    r = train_separate(ts, init, LEARNS, key=jax.random.key(1), val_key=jax.random.key(2), progress=False)
+    scores = evaluate(_forward, r.heads, ts, key=jax.random.key(3), n_trials=200)
+    assert all(s.decision >= 90 for s in scores.values()), scores
+
+
+def test_dni_with_rule_inputs_learns_each_task_right_after_its_own_training():
+    ts = get_tasks(["delay_pro", "delay_anti"])
+    r = train_dni(ts, LEARNS, DNIConfig(n_units=100, n_cov=200), key=jax.random.key(1), rule_inputs=True,
+                  n_test=200, test_key=jax.random.key(3), progress=False)
+    assert (r.after_own[:, 2] >= 90).all(), r.after_own[:, 2]

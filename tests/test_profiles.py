@@ -12,9 +12,10 @@ from molap.profiles import PROFILES, QUICK, TINY, result_fields
 from molap.selection import lr_config
 
 NETWORKS = {"molap": ("primitives", "network", "pretrain"), "pca": ("primitives", "network", "pretrain"),
-            "random": ("network",), "separate": ("network",), "dni": ("network.g", "dni")}
+            "random": ("network",), "separate": ("network",), "dni": ("network.g", "dni"),
+            "dni_no_rule": ("network.g", "dni")}
 """The profile fields each method's trained networks depend on (beyond the recipe)."""
-PILOTS = {"dni": ("evaluation",)}
+PILOTS = {"dni": ("evaluation",), "dni_no_rule": ("evaluation",)}
 """What a method's pilot score depends on beyond its networks (DNI scores n_test trials per task)."""
 
 
@@ -53,7 +54,10 @@ def changed(config, path: str):
         return replace(config, **{head: changed(v, rest)})
     if isinstance(config, Layout):
         return replace(config, n_units=config.n_units + 2) if head == "n_units" else replace(config, n_modules=4)
-    new = (not v) if isinstance(v, bool) else v + 1 if isinstance(v, int) else v * 2 + 0.5
+    unset = {"clip": 1.0, "val_every": 1}  # options that are off by default (None)
+    if isinstance(v, tuple):  # the sweep's points and seeds
+        return replace(config, **{head: v + ((v[-1],) if v else ((8, 40),))})
+    new = (not v) if isinstance(v, bool) else unset[head] if v is None else v + 1 if isinstance(v, int) else v * 2 + 0.5
     return replace(config, **{head: new})
 
 
@@ -68,6 +72,18 @@ def test_a_field_changes_exactly_the_keys_of_the_stages_that_depend_on_it(path):
     for stage, key in keys.items():
         depends = any(path == d or path.startswith(d + ".") for d in expected(stage))
         assert (key != BASE[stage]) == depends, f"{stage}: {path} {'should' if depends else 'should not'} change it"
+
+
+def test_an_option_at_its_default_is_in_no_key_and_set_it_is():
+    """Options added later (store.OMIT_DEFAULT) keep every key computed before them."""
+    from molap.training import Schedule, TaskTraining
+
+    plain = store._plain(TaskTraining())
+    assert "clip" not in plain and "warmup" not in plain["schedule"]
+    assert store.config_key("t", TaskTraining()) == store.config_key("t", TaskTraining(clip=None))
+    assert store.config_key("t", TaskTraining()) != store.config_key("t", TaskTraining(clip=1.0))
+    s = TaskTraining().schedule
+    assert store.config_key("t", s) != store.config_key("t", Schedule(s.lr, s.n_blocks, s.block_steps, s.decay, 100))
 
 
 def test_name_and_seed_list_are_in_no_key_but_the_pilot_seed_is():

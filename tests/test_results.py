@@ -26,9 +26,9 @@ def committed_only(tmp_path, monkeypatch):
 
 
 def test_committed_results_are_complete_and_none_is_stale(committed_only):
-    """One lookup of every item of both profiles: quick is complete, and every committed entry is
-    asked for by a current configuration of quick or paper."""
-    audit = reproduce.audit(("quick", "paper"))
+    """One lookup of every item of the committed profiles: quick is complete, and every committed
+    entry is asked for by a current configuration of quick, standard or paper."""
+    audit = reproduce.audit(("quick", "standard", "paper"))
     assert audit.missing["quick"] == [], "\n".join(audit.missing["quick"][:5])
     assert audit.orphans == [], f"{len(audit.orphans)} committed entries match no current configuration: {audit.orphans[:3]}"
 

@@ -12,15 +12,16 @@ Everything else reads the registry (:func:`names`, :func:`get`, :func:`families`
 one file: a class implementing :class:`Method`, and ``register(MyMethod(...))``.
 """
 
-from .base import (Method, RunSpec, TrainedRun, families, family, get, initial_network, names, register,
-                   unregister)
-from .dni import DNI_METHOD, DNIConfig, DNIResult, dni_scores, train_dni, train_dni_many
+from .base import (Method, RunSpec, TrainedRun, TrainsTasksTogether, families, family, get, initial_network, names,
+                   register, unregister)
+from .dni import DNI_METHOD, DNI_NO_RULE, DNIConfig, DNIResult, dni_scores, train_dni, train_dni_many
 from .frozen import MOLAP, PCA, RANDOM, FrozenModules, FrozenParams, Modules
 from .separate import SEPARATE, init_separate, stacked_forward, train_separate, train_separate_many
 
-for _m in (MOLAP, RANDOM, PCA, SEPARATE, DNI_METHOD):
+for _m in (MOLAP, RANDOM, PCA, SEPARATE, DNI_METHOD, DNI_NO_RULE):
     register(_m)
 
 __all__ = ["DNIConfig", "DNIResult", "FrozenModules", "FrozenParams", "Method", "Modules", "RunSpec", "TrainedRun",
+           "TrainsTasksTogether",
            "dni_scores", "families", "family", "get", "init_separate", "initial_network", "names", "register",
            "stacked_forward", "train_dni", "train_dni_many", "train_separate", "train_separate_many", "unregister"]

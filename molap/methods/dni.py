@@ -10,8 +10,10 @@ away from them:
     P = (S / alpha + I)^-1,    S_in = cov([x_t; h_{t-1}]), S_act = K^T S_in K,
     S_h = cov(h_t), S_y = cov(targets).
 
-Without rule inputs the network cannot tell Pro from Anti (identical inputs, opposite targets);
-``rule_inputs=True`` appends a one-hot task cue (Duncker's and Yang's setting).
+Two registered methods: ``dni`` appends a one-hot task cue to the inputs (rule inputs: Duncker's
+and Yang's setting, the main DNI baseline), ``dni_no_rule`` has none (the MoLaP authors' code).
+Without rule inputs the network cannot tell Pro from Anti (identical inputs, opposite targets),
+so after the whole sequence it must fail one task of each pair.
 """
 
 from __future__ import annotations
@@ -46,7 +48,6 @@ class DNIConfig:
     n_units: int = 200
     alpha: float = 1e-3
     n_cov: int = 2000  #: fresh trials per task for the covariances
-    rule_inputs: bool = False
 
 
 @store.register
@@ -80,11 +81,13 @@ class ProjectedState(NamedTuple):
     proj: dict
 
 
-def projected_adam(schedule, proj: dict | None = None) -> optax.GradientTransformation:
-    """Adam, then the DNI projection of the kernel and readout updates. The projections live in
-    the optimiser state (:class:`ProjectedState`), so networks trained together may each have
-    their own; ``init`` uses ``proj``."""
-    adam = optax.adam(schedule.learning_rate())
+def projected_adam(schedule, proj: dict | None = None, *, adam: optax.GradientTransformation | None = None
+                   ) -> optax.GradientTransformation:
+    """Adam (or the given ``adam``, e.g. with clipping before it), then the DNI projection of the
+    kernel and readout updates. The projections live in the optimiser state
+    (:class:`ProjectedState`), so networks trained together may each have their own; ``init``
+    uses ``proj``."""
+    adam = optax.adam(schedule.learning_rate()) if adam is None else adam
 
     def init(params):
         if proj is None:
@@ -116,7 +119,7 @@ def covariances(params: RNNParams, x: jax.Array, y: jax.Array) -> dict:
 
 
 def train_dni_many(tasks: Sequence[Task], config: TaskTraining, dni: DNIConfig = DNIConfig(), g: float = 1.5, *,
-                   keys: jax.Array, test_keys: jax.Array, n_test: int, lr_scale=None,
+                   keys: jax.Array, test_keys: jax.Array, n_test: int, rule_inputs: bool = True, lr_scale=None,
                    progress: bool = True) -> list[DNIResult]:
     """:func:`train_dni` for K networks at once (keys, test_keys and lr_scale (K,)), each with its
     own projections; network k equals train_dni with key=keys[k], test_key=test_keys[k]."""
@@ -125,7 +128,7 @@ def train_dni_many(tasks: Sequence[Task], config: TaskTraining, dni: DNIConfig =
         raise MolapError(f"a DNI order names a task twice: {names}")
     keys, test_keys = as_keys(keys), as_keys(test_keys)
     n_nets, n_tasks = len(keys), len(tasks)
-    n_in = WIDTH + (n_tasks if dni.rule_inputs else 0)
+    n_in = WIDTH + (n_tasks if rule_inputs else 0)
     params = jax.vmap(lambda k: network.init(jax.random.fold_in(k, 0), n_in, WIDTH, Layout(dni.n_units, 2), g))(keys)
     mask = network.trainable(jax.tree.map(lambda a: a[0], params), w_in=True, w_rec=True, w_out=True, b_out=True)
     mask = jax.tree.map(lambda a: jnp.broadcast_to(a, (n_nets,) + a.shape), mask)
@@ -135,7 +138,7 @@ def train_dni_many(tasks: Sequence[Task], config: TaskTraining, dni: DNIConfig =
 
     def batch(i, t, k, n):
         b = sample(t, k, n)
-        x = dni_inputs(b.inputs, i, n_tasks, dni.rule_inputs)
+        x = dni_inputs(b.inputs, i, n_tasks, rule_inputs)
         y = jnp.pad(b.targets, ((0, 0), (0, 0), (0, WIDTH - t.n_out)))
         return x, y
 
@@ -160,14 +163,16 @@ def train_dni_many(tasks: Sequence[Task], config: TaskTraining, dni: DNIConfig =
             return mse + config.l2 * (jnp.sum(p.w_in ** 2) + jnp.sum(p.w_rec ** 2))
 
         task_keys = fold_keys(keys, 100 + i)
+        inner = config.optimizer(per_task=False)  # a fresh Adam state for every task
         if cov_sum is None:
-            trainer = Trainer(loss_fn, mask, config.schedule, key=task_keys, batched=True, lr_scale=lr_scale)
+            trainer = Trainer(loss_fn, mask, config.schedule, key=task_keys, tx=inner, batched=True,
+                              lr_scale=lr_scale)
             state = trainer.init(params)
         else:
             proj = jax.vmap(lambda c: {k: _projector(v / i, dni.alpha) for k, v in c.items()})(cov_sum)
-            trainer = Trainer(loss_fn, mask, config.schedule, key=task_keys, tx=projected_adam(config.schedule),
-                              batched=True, lr_scale=lr_scale)
-            state = ProjectedState(jax.vmap(optax.adam(config.schedule.learning_rate()).init)(params), proj)
+            trainer = Trainer(loss_fn, mask, config.schedule, key=task_keys,
+                              tx=projected_adam(config.schedule, adam=inner), batched=True, lr_scale=lr_scale)
+            state = ProjectedState(jax.vmap(inner.init)(params), proj)
         params, _, ls = trainer.run(params, state, 0, config.schedule.n_steps)
         losses.append(ls.T)
         after_own.append(test_scores(params, i, t))
@@ -182,11 +187,11 @@ def train_dni_many(tasks: Sequence[Task], config: TaskTraining, dni: DNIConfig =
 
 def train_dni(tasks: Sequence[Task], config: TaskTraining, dni: DNIConfig = DNIConfig(), g: float = 1.5, *,
               key: jax.Array, val_key: jax.Array | None = None, n_test: int, test_key: jax.Array,
-              progress: bool = True) -> DNIResult:
+              rule_inputs: bool = True, progress: bool = True) -> DNIResult:
     """Train the tasks in order with DNI projections; evaluate after each task and at the end.
     (``val_key`` is unused: DNI is scored on its test trials after each task.)"""
     return train_dni_many(tasks, config, dni, g, keys=key[None], test_keys=test_key[None], n_test=n_test,
-                          progress=progress)[0]
+                          rule_inputs=rule_inputs, progress=progress)[0]
 
 
 def dni_scores(result: DNIResult, tasks: Sequence[Task], which: str = "final") -> dict[str, Scores]:
@@ -197,14 +202,16 @@ def dni_scores(result: DNIResult, tasks: Sequence[Task], which: str = "final") -
 
 @dataclass(frozen=True)
 class DNI:
-    """One network, the tasks in sequence, updates projected away from earlier tasks' subspaces."""
+    """One network, the tasks in sequence, updates projected away from earlier tasks' subspaces;
+    ``rule_inputs``: a one-hot task cue beside the task's inputs."""
 
     name: str = "dni"
     family: str = "dni"
-    summary: str = "one network, tasks in sequence, DNI-projected updates (Duncker et al. 2020)"
+    summary: str = "one network, tasks in sequence, DNI-projected updates, rule inputs (Duncker et al. 2020)"
+    rule_inputs: bool = True
 
     def key(self, profile) -> dict:
-        return {"g": profile.network.g, "dni": profile.dni}
+        return {"g": profile.network.g, "dni": profile.dni, "rule_inputs": self.rule_inputs}
 
     def pilot_key(self, profile) -> dict:
         # a pilot scores n_test validation trials after each task's own training
@@ -215,7 +222,8 @@ class DNI:
         recipe, scale = base.shared_recipe(specs)
         keys, _, test_keys = base.run_keys(specs, pilot=pilot)
         rs = train_dni_many(tasks, recipe, profile.dni, profile.network.g, keys=keys, test_keys=test_keys,
-                            n_test=profile.evaluation.n_test, lr_scale=scale, progress=progress)
+                            n_test=profile.evaluation.n_test, rule_inputs=self.rule_inputs, lr_scale=scale,
+                            progress=progress)
         return [TrainedRun(s.method, s.seed, s.recipe.schedule.lr, [t.name for t in tasks],
                            None if pilot else dni_scores(r, tasks, "final"), np.zeros(0), np.zeros((0, len(tasks), 5)),
                            r.losses.ravel(), r.params, dni_scores(r, tasks, "after_own")) for r, s in zip(rs, specs)]
@@ -224,19 +232,27 @@ class DNI:
         return float(np.mean([s.decision for s in run.after_own.values()]))
 
     def task_networks(self, run: TrainedRun, profile) -> TaskNetworks:
+        """One network for every task. A task's rule input is constant over the trial, so its cue
+        weights fold exactly into that task's bias: b_i = b + W_in[3 + i]."""
         p = run.params
-        if p.w_in.shape[0] != WIDTH:
-            raise MolapError("perturbation sweeps support DNI without rule inputs only")
         k = len(run.tasks)
         rep = lambda a: jnp.broadcast_to(a, (k,) + a.shape)  # noqa: E731
-        return TaskNetworks(RNNParams(*(rep(a) for a in p)), True, Layout(p.w_rec.shape[0], 2))
+        nets = RNNParams(*(rep(a) for a in p))
+        if p.w_in.shape[0] == WIDTH + k:
+            nets = nets._replace(w_in=nets.w_in[:, :WIDTH], b=p.b + p.w_in[WIDTH:])
+        elif p.w_in.shape[0] != WIDTH:
+            raise MolapError(f"a DNI network has {WIDTH} inputs, or {WIDTH + k} with rule inputs; "
+                             f"got {p.w_in.shape[0]}")
+        return TaskNetworks(nets, True, Layout(p.w_rec.shape[0], 2))
 
     def counts(self, tasks, profile) -> ParameterCounts:
         d = profile.dni
-        width_in = max(t.n_in for t in tasks) + (len(tasks) if d.rule_inputs else 0)
+        width_in = max(t.n_in for t in tasks) + (len(tasks) if self.rule_inputs else 0)
         p = network.init(jax.random.key(0), width_in, max(t.n_out for t in tasks), Layout(d.n_units, 2))
         trained = count(p, network.trainable(p, w_in=True, w_rec=True, w_out=True, b_out=True))
         return ParameterCounts(count(p), trained, trained, len(tasks) * trained)
 
 
 DNI_METHOD = DNI()
+DNI_NO_RULE = DNI(name="dni_no_rule", family="dni_no_rule", rule_inputs=False,
+                  summary="DNI as in the MoLaP authors' code: shared zero-padded inputs, no rule inputs")

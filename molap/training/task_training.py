@@ -4,12 +4,13 @@ reservoirs (:func:`train_heads`, :func:`train_heads_many`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 from tqdm.auto import tqdm
 
 from .. import store
@@ -17,7 +18,7 @@ from ..errors import MolapError
 from ..tasks import GO, N_STEPS, Task, get_tasks
 from .evaluation import evaluate_many
 from .heads import Heads, head_masks, heads_forward, init_heads, padded_batches
-from .trainer import Schedule, Trainer, as_keys, fold_keys
+from .trainer import Schedule, Trainer, as_keys, clip_per_network, fold_keys
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,23 @@ class TaskTraining:
     response_weight: float = 5.0
     l2: float = 1e-5  #: on the input weights
     n_val: int = 500  #: validation trials per task, evaluated after every block
+    clip: float | None = field(default=None, metadata=store.OMIT_DEFAULT)
+    """Clip each task network's gradient to this norm before Adam (None: no clipping)."""
+    val_every: int | None = field(default=None, metadata=store.OMIT_DEFAULT)
+    """Validate every this many steps (a divisor of the block's steps; None: after every block)."""
+
+    def __post_init__(self):
+        v, b = self.val_every, self.schedule.block_steps
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v <= 0 or b % v):
+            raise MolapError(f"val_every must be a positive divisor of the block's {b} steps, got {v!r}")
+        if self.clip is not None and not (isinstance(self.clip, (int, float)) and self.clip > 0):
+            raise MolapError(f"clip must be a positive gradient norm or None, got {self.clip!r}")
+
+    def optimizer(self, per_task: bool = True) -> optax.GradientTransformation:
+        """Adam on :attr:`schedule`, after gradient clipping if :attr:`clip` is set (per task
+        network when ``per_task``, else over the whole parameter pytree)."""
+        adam = optax.adam(self.schedule.learning_rate())
+        return adam if self.clip is None else optax.chain(clip_per_network(self.clip, per_task), adam)
 
     @staticmethod
     def paper_literal(batch: int = 200) -> "TaskTraining":
@@ -59,8 +77,8 @@ def task_losses(out: jax.Array, y: jax.Array, unit_mask: jax.Array, weights: jax
 @store.register
 class HeadsResult(NamedTuple):
     """Trained per-task parameters (``heads``: Heads, or stacked RNNParams for separate networks),
-    training losses (n_steps,) summed over tasks, and the validation curve: curve_steps (n_blocks,)
-    and curve (n_blocks, n_tasks, 5) Scores fields after each block. A result of K networks
+    training losses (n_steps,) summed over tasks, and the validation curve: curve_steps (n_evals,)
+    and curve (n_evals, n_tasks, 5) Scores fields after each block (or every ``val_every`` steps). A result of K networks
     trained together has a leading axis K on heads, losses and curve (:func:`unstack` splits it)."""
 
     heads: Any
@@ -95,17 +113,19 @@ def train_stacked(forward: Callable, params, mask, tasks: Sequence[Task], config
         return jnp.sum(task_losses(forward(p, x, d), y, unit_mask, weights)) + penalty(p)
 
     sched = config.schedule
-    trainer = Trainer(loss_fn, mask, sched, key=key, batched=True, data=data, lr_scale=lr_scale)
+    every = config.val_every or sched.block_steps
+    trainer = Trainer(loss_fn, mask, sched, key=key, tx=config.optimizer(), batched=True, data=data,
+                      lr_scale=lr_scale)
     losses, curve, opt_state = [], [], trainer.init(params)
-    bar = tqdm(range(sched.n_blocks), desc=desc, disable=desc is None)
-    for blk in bar:
-        params, opt_state, ls = trainer.run(params, opt_state, blk * sched.block_steps, sched.block_steps)
+    bar = tqdm(range(sched.n_steps // every), desc=desc, disable=desc is None)
+    for i in bar:
+        params, opt_state, ls = trainer.run(params, opt_state, i * every, every)
         losses.append(ls)
         val = evaluate_many(forward, params, data, tasks, keys=val_key, n_trials=config.n_val)
         curve.append([[list(v[t.name]) for t in tasks] for v in val])
         bar.set_postfix(loss=f"{ls[-1].mean():.4f}",
                         decision=f"{np.mean([s.decision for v in val for s in v.values()]):.1f}%")
-    steps = np.arange(1, sched.n_blocks + 1) * sched.block_steps
+    steps = np.arange(1, sched.n_steps // every + 1) * every
     return HeadsResult(params, np.concatenate(losses).T, steps, np.array(curve).swapaxes(0, 1))
 
 

@@ -7,7 +7,7 @@ NaN loss stops training with an error.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import jax
@@ -17,16 +17,20 @@ import optax
 from tqdm.auto import tqdm
 
 from ..errors import MolapError
+from ..store import OMIT_DEFAULT
 
 
 @dataclass(frozen=True)
 class Schedule:
-    """Adam with a piecewise-constant learning rate: ``n_blocks`` blocks, lr divided by ``decay``."""
+    """Adam with a piecewise-constant learning rate: ``n_blocks`` blocks, lr divided by ``decay``
+    after each; optionally a linear warm-up from lr / ``warmup`` to lr over the first ``warmup``
+    steps (0: none)."""
 
     lr: float
     n_blocks: int
     block_steps: int
     decay: float
+    warmup: int = field(default=0, metadata=OMIT_DEFAULT)
 
     @property
     def n_steps(self) -> int:
@@ -34,7 +38,28 @@ class Schedule:
 
     def learning_rate(self):
         bounds = {self.block_steps * i: 1.0 / self.decay for i in range(1, self.n_blocks)}
-        return optax.piecewise_constant_schedule(self.lr, bounds)
+        base = optax.piecewise_constant_schedule(self.lr, bounds)
+        if not self.warmup:
+            return base
+        return lambda step: base(step) * jnp.minimum(1.0, (step + 1) / self.warmup)
+
+
+def clip_per_network(max_norm: float, axis_networks: bool = True) -> optax.GradientTransformation:
+    """Scale gradients to a norm of at most ``max_norm``: per entry of the leading (task) axis of
+    every leaf when ``axis_networks`` (stacked per-task networks or heads: each task's network is
+    clipped on its own), else over the whole pytree (one network)."""
+
+    def update(g, state, params=None):
+        leaves = jax.tree.leaves(g)
+        if axis_networks:
+            sq = sum(jnp.sum(a.reshape(a.shape[0], -1) ** 2, 1) for a in leaves)
+        else:
+            sq = sum(jnp.sum(a ** 2) for a in leaves)
+        scale = max_norm / jnp.maximum(jnp.sqrt(sq), max_norm)
+        return jax.tree.map(lambda a: a * jnp.reshape(scale, jnp.shape(scale) + (1,) * (a.ndim - jnp.ndim(scale))),
+                            g), state
+
+    return optax.GradientTransformation(lambda p: optax.EmptyState(), update)
 
 
 class Trainer:

@@ -125,12 +125,23 @@ def show_pairs(c: Comparison) -> None:
     show_table(pair_task_rows(c.pairs, c.rows), digits=1)
 
 
-def plot_learning_speed(results: Mapping[str, Sequence[TrainedRun]], names=None):
-    """Task-mean validation curves (decision units) per method; band: range over seeds."""
+def plot_learning_speed(results: Mapping[str, Sequence[TrainedRun]], names=None, batch: int | None = None):
+    """Task-mean validation curves (decision units) per method against trials per task (steps if
+    ``batch`` is None); band: range over seeds."""
     fig, ax = plt.subplots(figsize=(7, 3.5))
-    plots.plot_method_curves({m: results[m] for m in names or with_curves(results)}, ax=ax,
+    plots.plot_method_curves({m: results[m] for m in names or with_curves(results)}, ax=ax, batch=batch,
                              title="validation, decision units (mean over tasks; band: range over seeds)")
     return fig
+
+
+def plot_task_learning(c: Comparison):
+    """Per task, every method's validation decision units against trials per task, with the
+    trivial policy (mean over seeds of the first curve-bearing method's last evaluation)."""
+    res = {m: c.results[m] for m in with_curves(c.results)}
+    first = next(iter(res.values()))
+    j = compare.FIELDS.index("trivial_decision")
+    trivial = np.mean([np.asarray(r.curve)[-1, :, j] for r in first], 0)
+    return plots.plot_task_method_curves(res, TASK_NAMES, c.profile.training.batch, trivial=trivial)
 
 
 def speed_threshold(runs: Sequence[TrainedRun], fraction: float = 0.9) -> float:
@@ -187,10 +198,13 @@ def forgetting_rows(runs: Sequence[TrainedRun]) -> list[dict]:
 
 
 def show_forgetting(c: Comparison, method: str | None = None) -> None:
-    """:func:`forgetting_rows` of a method that trains tasks in sequence (default: the first one)."""
-    method = method or next(m for m, runs in c.results.items() if runs[0].after_own is not None)
-    show_table(forgetting_rows(c.results[method]),
-               headers=["", "task", "after its own training", "after all nine", "forgotten (points)"])
+    """:func:`forgetting_rows` of a method that trains tasks in sequence (default: every such
+    method, each under a line naming it)."""
+    seq = [method] if method else [m for m, runs in c.results.items() if runs[0].after_own is not None]
+    for m in seq:
+        print(f"{m}: {methods.get(m).summary}")
+        show_table(forgetting_rows(c.results[m]),
+                   headers=["", "task", "after its own training", "after all nine", "forgotten (points)"])
 
 
 def task_outputs(run: TrainedRun, task_index: int, x) -> tuple[np.ndarray, np.ndarray]:

@@ -142,3 +142,43 @@ def check(profile, rows: list[dict]) -> None:
     if profile.name == "paper":
         _require(all(r["paper"] > PAPER_BAR for r in rows), f"a task at or below 70%: {rows}")
         _require(sum(a > 30 for a in gap) >= 8, f"fewer than 8 tasks > 30 points above the trivial policy: {gap}")
+
+
+def sweep_rows(profile) -> list:
+    """The schedule sweep's rows (:func:`molap.curves.sweep_rows`) of every swept method; empty
+    when the profile has no sweep."""
+    from .. import curves
+
+    rs = curves.sweep_recipes(profile)
+    return [row for m in curves.swept_methods() for row in curves.sweep_rows(profile, m, rs, profile.sweep.seeds)]
+
+
+def show_sweep(profile) -> None:
+    """The sweep table, or one line saying the profile has no sweep."""
+    rows = sweep_rows(profile)
+    if not rows:
+        print(f"profile {profile.name!r} has no schedule sweep (the 'standard' profile has one)")
+        return
+    show_table([r._asdict() for r in rows], ["method", "batch", "steps", "trials", "all_learned_step", "seeds_learned",
+                                             "final", "worst_task", "seconds"],
+               headers=["method", "batch", "steps", "trials per task", "every task learned by step (worst seed)",
+                        "seeds with every task", "final, decision units %", "worst task %", "seconds per network"],
+               digits=1)
+
+
+def plot_sweep(profile):
+    """Per swept method, the task-mean validation decision units against trials per task, a line
+    per sweep point (mean over the sweep's seeds); None when the profile has no sweep."""
+    from .. import curves
+
+    rs, ms = curves.sweep_recipes(profile), curves.swept_methods()
+    if not rs:
+        return None
+    fig, axes = plt.subplots(1, len(ms), figsize=(4.2 * len(ms), 3.2), sharey=True, squeeze=False)
+    for ax, m in zip(axes[0], ms):
+        for r in rs:
+            runs = curves.curves(profile, m, r, profile.sweep.seeds, progress=False)
+            plots.plot_method_curves({f"batch {r.batch}": runs}, ax=ax, batch=r.batch, title=m)
+        ax.set_xscale("log")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,198 @@
+"""The `standard` profile's `molap reproduce` time on this machine, predicted from measured costs.
+
+Every training item of the profile is one of a few computations: the nine heads of K frozen
+reservoirs trained together, K sets of nine separate networks, K DNI networks through the nine
+tasks in sequence, the pre-training of K networks, a perturbation sweep, the generalisation folds.
+Each is timed here at the profile's sizes for two lengths (the difference gives the cost per
+step, validation included; the rest is compilation and set-up), then multiplied out over the
+profile's items (:func:`items`). The prediction is printed per stage, and as JSON on the last line.
+
+Usage: python benchmarks/bench_standard.py [--profile standard] [--short 20] [--long 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import replace
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from molap import methods, network, perturb
+from molap.methods import FrozenParams, TrainedRun, init_separate, stacked_forward
+from molap.methods.dni import projected_adam
+from molap.methods.frozen import MOLAP
+from molap.profiles import get_profile
+from molap.tasks import get_tasks
+from molap.training import (Schedule, Trainer, evaluate_many, head_masks, heads_forward, init_heads, padded_batches,
+                            pretrain_folds, task_losses, task_outputs, time_weights)
+
+TASKS = get_tasks(None)
+
+
+def timed(fn) -> float:
+    t = time.perf_counter()
+    jax.block_until_ready(fn())
+    return time.perf_counter() - t
+
+
+def trainer_cost(forward, params, mask, data, batch: int, *, tx=None, tasks=TASKS, n_steps: int = 20,
+                 n_val: int = 500) -> tuple[float, float]:
+    """(seconds per training step, seconds per validation of every task) of K networks trained
+    together: the loss of :func:`molap.training.train_stacked` in molap's Trainer (compiled first)."""
+    _, unit_mask = head_masks(tasks, 1)
+    w = time_weights(5.0)
+
+    def loss_fn(q, k, d=None):
+        x, y = padded_batches(tasks, k, batch)
+        return jnp.sum(task_losses(forward(q, x, d), y, unit_mask, w)) + 1e-5 * jnp.sum(q.w_in ** 2)
+
+    k = jax.tree.leaves(params)[0].shape[0]
+    keys = jax.random.split(jax.random.key(0), k)
+    tr = Trainer(loss_fn, mask, Schedule(1e-3, 1, 10 ** 6, 1.0), key=keys, tx=tx, batched=True, data=data)
+    state = tr.init(params)
+    tr.run(params, state, 0, n_steps, chunk=n_steps)  # compile
+    step = timed(lambda: tr.run(params, state, 0, n_steps, chunk=n_steps)[0]) / n_steps
+    evaluate_many(forward, params, data, tasks, keys=keys, n_trials=n_val)  # compile
+    t = time.perf_counter()
+    evaluate_many(forward, params, data, tasks, keys=keys, n_trials=n_val)
+    return step, time.perf_counter() - t
+
+
+def _stack(tree, k):
+    return jax.tree.map(lambda a: jnp.broadcast_to(a, (k,) + a.shape), tree)
+
+
+def frozen_cost(p, k: int, batch: int):
+    n = p.network.layout.n_units
+    raw = network.init(jax.random.key(0), 1, 1, p.network.layout)
+    heads = init_heads(TASKS, n, key=jax.random.key(1))
+    mask, _ = head_masks(TASKS, n)
+    return trainer_cost(lambda h, x, d: heads_forward(d[0], d[1], h, x), _stack(heads, k), _stack(mask, k),
+                        (_stack(raw.w_rec, k), _stack(raw.b, k)), batch, n_val=p.training.n_val)
+
+
+def separate_cost(p, k: int, batch: int):
+    init = network.init(jax.random.key(0), 1, 1, p.network.layout)
+    params, mask = init_separate(TASKS, init, key=jax.random.key(1))
+    return trainer_cost(lambda q, x, d: stacked_forward(q, x), _stack(params, k), _stack(mask, k), None, batch,
+                        n_val=p.training.n_val)
+
+
+def dni_cost(p, k: int):
+    """One sequential DNI step (one task, the projected Adam update) of K networks with rule inputs."""
+    n, width = p.dni.n_units, 3
+    n_in = width + len(TASKS)
+    q = network.init(jax.random.key(0), n_in, width, network.Layout(n, 2), p.network.g)
+    mask = network.trainable(q, w_in=True, w_rec=True, w_out=True, b_out=True)
+    proj = {"in": jnp.eye(n_in + n), "act": jnp.eye(n), "h": jnp.eye(n), "y": jnp.eye(width)}
+    task = TASKS[4:5]  # one task's batch per step
+
+    def forward(r, x, d):
+        xx = jnp.concatenate([jnp.pad(x, ((0, 0), (0, 0), (0, 0), (0, width - x.shape[-1]))),
+                              jnp.zeros(x.shape[:3] + (len(TASKS),))], -1)
+        return task_outputs(jax.tree.map(lambda a: a[None], r), xx)[..., :task[0].n_out]
+
+    tx = projected_adam(Schedule(1e-3, 1, 10 ** 6, 1.0), proj)
+    step, _ = trainer_cost(forward, _stack(q, k), _stack(mask, k), None, p.training.batch, tx=tx, tasks=task,
+                           n_val=p.evaluation.n_test)
+    return step, 0.0
+
+
+def per_step(run, short: int, long: int) -> tuple[float, float]:
+    """(seconds per step, fixed seconds) from runs of ``short`` and ``long`` steps."""
+    t_s, t_l = timed(lambda: run(short)), timed(lambda: run(long))
+    step = max(t_l - t_s, 0.0) / (long - short)
+    return step, max(t_s - short * step, 0.0)
+
+
+def pretrain_cost(p, k: int, short: int, long: int):
+    from molap import pipeline
+
+    one = pipeline.primitives("quick", "cca")  # the committed quick fit: the same shapes as any fit
+    prim = jax.tree.map(lambda a: np.stack([np.asarray(a)] * k), one)
+    init = network.init(jax.random.key(0), 1, 1, p.network.layout)
+
+    def run(s):
+        cfg = replace(p.pretrain, schedule=Schedule(p.pretrain.schedule.lr, 1, s, 1.0))
+        return pretrain_folds(prim, None, init, p.network.layout, cfg, key=jax.random.key(1), progress=False).w_rec
+    step, fixed = per_step(run, short, long)
+    return step / p.network.layout.n_modules, fixed  # per step of one phase
+
+
+def sweep_cost(p) -> float:
+    raw = network.init(jax.random.key(0), 1, 1, p.network.layout)
+    params = FrozenParams(raw.w_rec, raw.b, init_heads(TASKS, p.network.layout.n_units, key=jax.random.key(1)))
+    nets = MOLAP.task_networks(TrainedRun("molap", 0, 0.0, [], None, None, None, None, params), p)
+    levels = perturb.levels_for("m1")
+    run = lambda: perturb.sweep(nets, "m1", levels, method="molap", n_draws=p.perturb.n_draws,  # noqa: E731
+                                n_trials=p.perturb.n_trials, key=jax.random.key(0), test_key=jax.random.key(1)).paper
+    timed(run)  # compile
+    return timed(run)
+
+
+def items(p, c: dict) -> dict[str, float]:
+    """Predicted seconds per stage of ``molap reproduce`` from the measured costs ``c``: for each
+    item, steps x cost per step + validations x cost per validation (+ fixed costs where measured)."""
+    r = p.training
+    s, evals = r.schedule.n_steps, r.schedule.n_steps // (r.val_every or r.schedule.block_steps)
+    pilot = s // 5  # selection.PILOT_FRACTION: a fifth of the steps, as many validations
+    n_tasks = len(TASKS)
+
+    def train(cost, steps, n_evals):
+        return cost[0] * steps + cost[1] * n_evals
+
+    sweep = 0.0
+    for b, st in p.sweep.points:
+        sweep += train(c[f"sweep {b}"], st, 40) + train(c[f"sweep separate {b}"], st, 40)
+    return {
+        "pre-training": c["pretrain"][0] * p.pretrain.schedule.n_steps * 2 + c["pretrain"][1],
+        "learning rates": (train(c["frozen pilots"], pilot, evals) + train(c["separate pilots"], pilot, evals)
+                           + 2 * c["dni pilots"][0] * pilot * n_tasks),
+        "training": (train(c["frozen"], s, evals) + train(c["separate"], s, evals)
+                     + 2 * c["dni"][0] * s * n_tasks),
+        "schedule sweep": sweep,
+        "perturbations": 6 * len(methods.names()) * c["perturb"],
+        "generalisation": (c["pretrain folds"][0] * p.pretrain.schedule.n_steps * 2 + c["pretrain folds"][1]
+                           + train(c["fold heads"], s, evals)),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--profile", default="standard")
+    ap.add_argument("--short", type=int, default=20, help="pre-training steps of the shorter timed run")
+    ap.add_argument("--long", type=int, default=60, help="pre-training steps of the longer timed run")
+    a = ap.parse_args()
+    p = get_profile(a.profile)
+    n, b = len(p.seeds), p.training.batch
+    t0 = time.perf_counter()
+    c = {"frozen": frozen_cost(p, 3 * n, b), "frozen pilots": frozen_cost(p, 3 * 3, b),
+         "separate": separate_cost(p, n, b), "separate pilots": separate_cost(p, 3, b),
+         "dni": dni_cost(p, n), "dni pilots": dni_cost(p, 3),
+         "fold heads": frozen_cost(p, 36, b)}  # an upper bound: folds train one head each, not nine
+    for bb, _ in p.sweep.points:
+        c[f"sweep {bb}"] = frozen_cost(p, 3 * len(p.sweep.seeds), bb)
+        c[f"sweep separate {bb}"] = separate_cost(p, len(p.sweep.seeds), bb)
+    c["pretrain"] = pretrain_cost(p, 2 * n, a.short, a.long)
+    c["pretrain folds"] = pretrain_cost(p, 36, a.short, a.long)
+    c["perturb"] = sweep_cost(p)
+    pred = items(p, c)
+    print(f"profile {p.name}: costs measured in {time.perf_counter() - t0:.0f} s on {jax.devices()[0].device_kind}")
+    for k, v in c.items():
+        if isinstance(v, tuple):
+            print(f"  {k:24s} {v[0] * 1e3:8.1f} ms per step, {v[1]:6.2f} s per validation or fixed")
+    print(f"  {'perturbation sweep':24s} {c['perturb']:8.1f} s each")
+    print("predicted `molap reproduce` time per stage (primitive fits not included):")
+    for k, v in pred.items():
+        print(f"  {k:24s} {v / 60:7.1f} min")
+    total = sum(pred.values())
+    print(f"  {'total':24s} {total / 60:7.1f} min ({total / 3600:.2f} h)")
+    print(json.dumps({"profile": p.name, "costs": c, "predicted_s": pred, "total_s": total}))
+
+
+if __name__ == "__main__":
+    main()

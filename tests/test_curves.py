@@ -1,0 +1,53 @@
+"""Learning curves and the schedule sweep (molap.curves) on the tiny profile."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from molap import MolapError, curves, reproduce
+from molap.profiles import TINY, SweepSetup
+
+SWEPT = replace(TINY, sweep=SweepSetup(points=((8, 40),), seeds=(0, 1)))
+
+
+def test_a_sweep_point_is_the_recipe_at_another_batch_and_length():
+    r = curves.sweep_recipe(TINY.training, 8, 40, decay=2.0, n_blocks=2, n_evals=8)
+    assert (r.batch, r.schedule.n_blocks, r.schedule.block_steps, r.schedule.decay, r.val_every) == (8, 2, 20, 2.0, 5)
+    assert r.schedule.lr == TINY.training.schedule.lr and r.response_weight == TINY.training.response_weight
+    with pytest.raises(MolapError, match="do not split"):
+        curves.sweep_recipe(TINY.training, 8, 30, n_blocks=4, n_evals=8)
+
+
+def test_curves_of_a_family_are_trained_together_cached_and_timed(tiny_frozen):
+    r = curves.sweep_recipe(TINY.training, 8, 8, n_blocks=2, n_evals=4)
+    runs = curves.curves(SWEPT, "random", r, (0, 1), progress=False)
+    assert [x.seed for x in runs] == [0, 1] and all(x.method == "random" and x.test is None for x in runs)
+    assert list(runs[0].curve_steps) == [2, 4, 6, 8] and np.asarray(runs[0].curve).shape == (4, 9, 5)
+    # the family's other methods were trained in the same run, so they are cached now
+    assert all(curves.seconds(SWEPT, m, r, s) > 0 for m in ("molap", "random", "pca") for s in (0, 1))
+    again = curves.curves(SWEPT, "random", r, (0, 1), progress=False)
+    np.testing.assert_array_equal(again[1].curve, runs[1].curve)
+    rows = curves.sweep_rows(SWEPT, "molap", [r], (0, 1))
+    assert rows[0].batch == 8 and rows[0].steps == 8 and rows[0].n_seeds == 2 and rows[0].trials == 64
+    assert 0 <= rows[0].final <= 100 and rows[0].seconds > 0
+
+
+def test_the_sweep_is_a_reproduce_stage_only_where_the_profile_has_points():
+    names = dict(reproduce.stages(SWEPT))["schedule sweep"]
+    assert [n for n, _ in names] == ["molap, random, pca, batch 8, 40 steps", "separate, batch 8, 40 steps"]
+    assert dict(reproduce.stages(TINY))["schedule sweep"] == []
+    assert "dni" not in curves.swept_methods()
+
+
+def test_the_sweep_view_tabulates_and_plots_every_swept_method(tiny_frozen):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from molap.views import learning as V
+
+    rows = V.sweep_rows(SWEPT)
+    assert [r.method for r in rows] == list(curves.swept_methods()) and all(r.batch == 8 for r in rows)
+    fig = V.plot_sweep(SWEPT)
+    assert len(fig.axes) == len(curves.swept_methods())
+    assert V.sweep_rows(TINY) == [] and V.plot_sweep(TINY) is None
