@@ -225,12 +225,14 @@ def plot_task_method_curves(results: Mapping[str, Sequence], task_names: Sequenc
     n = len(task_names)
     fig, axes = plt.subplots((n + 2) // 3, 3, figsize=(12, 2.6 * ((n + 2) // 3)), sharex=True, sharey=True)
     for i, (ax, name) in enumerate(zip(axes.flat, task_names)):
-        plot_method_curves(results, field, ax=ax, title=f"T{i + 1} {PAPER_LABELS.get(name, name)}", batch=batch, task=i)
+        plot_method_curves(results, field, ax=ax, title=f"T{i + 1} {name}", batch=batch, task=i)
         if trivial is not None:
             ax.axhline(trivial[i], color="k", ls=":", lw=1)
         if i:
             ax.get_legend().remove()
         ax.set_ylabel("")
+        if i < n - 3:
+            ax.set_xlabel("")
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     fig.supylabel("decision units (%)")

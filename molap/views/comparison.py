@@ -197,6 +197,22 @@ def forgetting_rows(runs: Sequence[TrainedRun]) -> list[dict]:
             for i, t in enumerate(TASK_NAMES)]
 
 
+def forgetting_lines(c: Comparison) -> list[str]:
+    """Per sequential method: on how many tasks the decision units reach criterion right after the
+    task's own training and after the whole sequence (means over seeds), and the mean drop."""
+    out = []
+    for m, runs in c.results.items():
+        if runs[0].after_own is None:
+            continue
+        rows = forgetting_rows(runs)
+        own = sum(r["own"] >= compare.CRITERION for r in rows)
+        final = sum(r["final"] >= compare.CRITERION for r in rows)
+        out.append(f"{m}: {own} of {len(rows)} tasks at {compare.CRITERION:g}% or more right after their own "
+                   f"training, {final} after all {len(rows)}; {np.mean([r['drop'] for r in rows]):.1f} points "
+                   f"forgotten on average ({len(runs)} seeds)")
+    return out
+
+
 def show_forgetting(c: Comparison, method: str | None = None) -> None:
     """:func:`forgetting_rows` of a method that trains tasks in sequence (default: every such
     method, each under a line naming it)."""
