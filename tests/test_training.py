@@ -130,3 +130,24 @@ def test_cache_recomputes_corrupt_entries(tmp_path, monkeypatch):
     with pytest.warns(UserWarning, match="corrupt"):
         c = store.cached("t", {"x": 1}, compute)
     assert len(calls) == 3 and np.array_equal(c["v"], np.arange(3)) and path.exists()
+
+
+def test_recipe_options_are_checked_and_clipping_bounds_each_task_network():
+    import optax
+
+    with pytest.raises(MolapError, match="val_every must be a positive divisor of the block's 10 steps, got 3"):
+        TaskTraining(schedule=Schedule(1e-2, 2, 10, 1.5), val_every=3)
+    with pytest.raises(MolapError, match="clip must be a positive gradient norm or None, got -1"):
+        TaskTraining(clip=-1)
+    tx = TaskTraining(clip=1.0).optimizer()
+    assert isinstance(tx, optax.GradientTransformation)
+    from molap.training.trainer import clip_per_network
+
+    g = {"a": jnp.array([[3.0, 4.0], [0.3, 0.4]])}  # task 0 norm 5, task 1 norm 0.5
+    out, _ = clip_per_network(1.0).update(g, None)
+    np.testing.assert_allclose(out["a"], [[0.6, 0.8], [0.3, 0.4]], rtol=1e-6)
+    whole, _ = clip_per_network(1.0, axis_networks=False).update(g, None)
+    np.testing.assert_allclose(np.linalg.norm(whole["a"]), 1.0, rtol=1e-6)
+    s = Schedule(1e-2, 2, 10, 2.0, warmup=4)
+    lr = s.learning_rate()
+    np.testing.assert_allclose([lr(0), lr(3), lr(9), lr(10)], [2.5e-3, 1e-2, 1e-2, 5e-3], rtol=1e-6)
