@@ -146,7 +146,7 @@ def items(p, c: dict) -> dict[str, float]:
         return cost[0] * steps + cost[1] * n_evals
 
     sweep = 0.0
-    for b, st in p.sweep.points:
+    for b, st, *_ in p.sweep.points:
         sweep += train(c[f"sweep {b}"], st, 40) + train(c[f"sweep separate {b}"], st, 40)
     return {
         "pre-training": c["pretrain"][0] * p.pretrain.schedule.n_steps * 2 + c["pretrain"][1],
@@ -174,7 +174,7 @@ def main() -> None:
          "separate": separate_cost(p, n, b), "separate pilots": separate_cost(p, 3, b),
          "dni": dni_cost(p, n), "dni pilots": dni_cost(p, 3),
          "fold heads": frozen_cost(p, 36, b)}  # an upper bound: folds train one head each, not nine
-    for bb, _ in p.sweep.points:
+    for bb, *_ in p.sweep.points:
         c[f"sweep {bb}"] = frozen_cost(p, 3 * len(p.sweep.seeds), bb)
         c[f"sweep separate {bb}"] = separate_cost(p, len(p.sweep.seeds), bb)
     c["pretrain"] = pretrain_cost(p, 2 * n, a.short, a.long)

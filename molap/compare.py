@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Mapping, NamedTuple, Sequence
 
 import numpy as np
 
+from .errors import MolapError
 from .metrics import Scores
 from .tasks import PAPER_LABELS, TASK_NAMES
 
@@ -49,6 +50,54 @@ def paired(results: Mapping[str, Sequence], a: str, b: str, field: str = "decisi
             "per_task": (x - y).mean(0).tolist()}
 
 
+MARGIN = 2.0
+"""Equivalence margin of paired comparisons, in decision-unit points: a difference whose 90%
+interval lies within +-MARGIN is "equivalent" (two one-sided tests at alpha)."""
+
+ALPHA = 0.05
+
+
+class Verdict(NamedTuple):
+    """A paired comparison of a - b over seeds: n pairs; effect: mean difference; ci: its 95%
+    interval (t); p: two-sided paired t-test of no difference; p_equivalent: two one-sided tests
+    against +-margin (the larger of the two p); verdict: "equivalent" (p_equivalent < alpha),
+    else "better" / "worse" (p < alpha, by the sign of the effect), else "inconclusive"."""
+
+    n: int
+    effect: float
+    ci: tuple[float, float]
+    p: float
+    p_equivalent: float
+    margin: float
+    verdict: str
+
+
+def verdict(diffs: Sequence[float], margin: float = MARGIN, alpha: float = ALPHA) -> Verdict:
+    """:class:`Verdict` from per-seed paired differences (a - b). Fewer than 2 pairs: inconclusive.
+    Identical differences (zero spread, e.g. both at 100% on every seed) are exact: equivalent if
+    within the margin, else better or worse with p = 0."""
+    from scipy import stats  # imported here: scipy.stats takes about a second to import
+
+    d = np.asarray(diffs, float)
+    if d.ndim != 1 or not np.isfinite(d).all():
+        raise MolapError(f"diffs must be a 1-D sequence of finite numbers, got {diffs!r}")
+    n, mean = len(d), float(d.mean()) if len(d) else float("nan")
+    if n < 2:
+        return Verdict(n, mean, (float("nan"), float("nan")), float("nan"), float("nan"), margin, "inconclusive")
+    sd = float(d.std(ddof=1))
+    if sd == 0.0:
+        inside = abs(mean) < margin
+        p = 1.0 if mean == 0 else 0.0
+        v = "equivalent" if inside else ("better" if mean > 0 else "worse")
+        return Verdict(n, mean, (mean, mean), p, 0.0 if inside else 1.0, margin, v)
+    se, df = sd / np.sqrt(n), n - 1
+    half = float(stats.t.ppf(1 - alpha / 2, df) * se)
+    p = float(2 * stats.t.sf(abs(mean) / se, df))
+    p_eq = float(max(stats.t.sf((mean + margin) / se, df), stats.t.cdf((mean - margin) / se, df)))
+    v = "equivalent" if p_eq < alpha else ("better" if mean > 0 else "worse") if p < alpha else "inconclusive"
+    return Verdict(n, mean, (mean - half, mean + half), p, p_eq, margin, v)
+
+
 def steps_to(run, threshold: float, field: str = "decision") -> float:
     """First validation step at which the task-mean ``field`` reaches ``threshold`` (nan if never)."""
     j = FIELDS.index(field)
@@ -64,9 +113,15 @@ CRITERION = 90.0
 def steps_to_criterion(run, criterion: float = CRITERION) -> np.ndarray:
     """(n_tasks,) the first validation step at which each task's decision units reach ``criterion``
     and beat the trivial policy's decision units (nan: never within the run's curve)."""
-    curve = np.asarray(run.curve)
-    dec, triv = curve[..., FIELDS.index("decision")], curve[..., FIELDS.index("trivial_decision")]
-    hit = (dec >= criterion) & (dec > triv)  # (n_blocks, n_tasks)
+    hit = at_criterion(run, criterion)
     first = np.where(hit.any(0), hit.argmax(0), -1)
     steps = np.asarray(run.curve_steps, float)
     return np.where(first >= 0, steps[np.maximum(first, 0)], np.nan)
+
+
+def at_criterion(run, criterion: float = CRITERION) -> np.ndarray:
+    """(n_evals, n_tasks) bool: whether each task's validation decision units are at ``criterion``
+    and above the trivial policy's at each evaluation of ``run``'s curve."""
+    curve = np.asarray(run.curve)
+    dec, triv = curve[..., FIELDS.index("decision")], curve[..., FIELDS.index("trivial_decision")]
+    return (dec >= criterion) & (dec > triv)

@@ -21,7 +21,7 @@ import numpy as np
 
 from . import methods, store
 from .errors import MolapError
-from .compare import CRITERION, steps_to_criterion
+from .compare import CRITERION, at_criterion, steps_to_criterion
 from .methods import RunSpec, TrainedRun
 from .metrics import Scores
 from .profiles import Profile, get_profile
@@ -69,7 +69,7 @@ def curves(profile: str | Profile | None, method: str, recipe: TaskTraining, see
 def sweep_recipes(profile: str | Profile | None) -> list[TaskTraining]:
     """The recipes of the profile's schedule sweep (:class:`molap.profiles.SweepSetup`)."""
     p = get_profile(profile)
-    return [sweep_recipe(p.training, b, n, p.sweep.decay) for b, n in p.sweep.points]
+    return [sweep_recipe(p.training, pt[0], pt[1], pt[2] if len(pt) > 2 else p.sweep.decay) for pt in p.sweep.points]
 
 
 def swept_methods() -> tuple[str, ...]:
@@ -89,7 +89,8 @@ def seconds(profile: str | Profile | None, method: str, recipe: TaskTraining, se
 class SweepRow(NamedTuple):
     """One sweep point and method: batch, steps, decay; all_learned_step: the first evaluation
     step at which every task had reached criterion, on the worst seed (nan: some seed never);
-    seeds_learned: seeds on which every task did; final: the last evaluation's decision-unit
+    seeds_learned: seeds on which every task did; tasks_learned: (seed, task) pairs at criterion
+    at the last evaluation, of n_seeds x the number of tasks; final: the last evaluation's decision-unit
     accuracy, mean over tasks and seeds; worst_task: the lowest task mean at the last evaluation;
     seconds: wall seconds per network (mean over seeds); trials: trials per task at the end."""
 
@@ -100,6 +101,7 @@ class SweepRow(NamedTuple):
     all_learned_step: float
     seeds_learned: int
     n_seeds: int
+    tasks_learned: int
     final: float
     worst_task: float
     seconds: float
@@ -118,7 +120,8 @@ def sweep_rows(profile, method: str, recipes: Sequence[TaskTraining], seeds: Seq
         secs = [seconds(profile, method, r, s) for s in seeds]
         rows.append(SweepRow(method, r.batch, r.schedule.n_steps, r.schedule.decay,
                              float(np.max(every_task)) if not np.isnan(every_task).any() else np.nan,
-                             int(np.sum(~np.isnan(every_task))), len(runs), float(last.mean()),
+                             int(np.sum(~np.isnan(every_task))), len(runs),
+                             int(sum(at_criterion(run)[-1].sum() for run in runs)), float(last.mean()),
                              float(last.mean(0).min()), float(np.mean([s for s in secs if s is not None] or [np.nan])),
                              r.batch * r.schedule.n_steps))
     return rows

@@ -62,11 +62,12 @@ class PerturbSetup:
 
 @dataclass(frozen=True)
 class SweepSetup:
-    """The schedule sweep (:mod:`molap.curves`): ``points`` (batch, steps), each the profile's
-    recipe at that batch and length with lr divided by ``decay`` per tenth, validated 40 times,
-    on ``seeds``, for every method that trains its tasks together; no points: no sweep."""
+    """The schedule sweep (:mod:`molap.curves`): ``points`` (batch, steps) or (batch, steps, decay),
+    each the profile's recipe at that batch and length with lr divided by the point's decay (else
+    ``decay``) per tenth, validated 40 times, on ``seeds``, for every method that trains its tasks
+    together; no points: no sweep."""
 
-    points: tuple[tuple[int, int], ...] = ()
+    points: tuple[tuple, ...] = ()
     seeds: tuple[int, ...] = (0, 1)
     decay: float = 1.5
 
@@ -101,7 +102,7 @@ STANDARD = replace(
     evaluation=Evaluation(n_test=1000),
     dni=DNIConfig(n_cov=1000),
     perturb=PerturbSetup(n_draws=10, n_trials=500),
-    sweep=SweepSetup(points=((16, 10000), (32, 10000), (64, 5000), (200, 2000)), seeds=(0, 1)),
+    sweep=SweepSetup(points=((16, 10000), (32, 10000), (64, 5000), (200, 2000), (32, 10000, 1.0)), seeds=(0, 1)),
 )
 """The book's converged profile, computed on a 2-core CPU: the paper's primitives, networks and
 pre-training; heads and networks at batch 32 for 10 x 1000 steps (lr / 1.5 per block, validated

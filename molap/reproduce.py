@@ -35,7 +35,7 @@ def stages(profile: Profile) -> list[tuple[str, list[tuple[str, Callable]]]]:
                       for f in fams]
          + [("molap, paper's literal recipe",
              lambda: P.trained(p, "molap", s0, recipe=TaskTraining.paper_literal(p.training.batch)))]),
-        ("schedule sweep", [(f"{', '.join(f)}, batch {r.batch}, {r.schedule.n_steps} steps",
+        ("schedule sweep", [(f"{', '.join(f)}, batch {r.batch}, {r.schedule.n_steps} steps, decay {r.schedule.decay:g}",
                              lambda f=f, r=r: curves.curves(p, f[0], r, p.sweep.seeds))
                             for r in curves.sweep_recipes(p) for f in fams if f[0] in curves.swept_methods()]),
         ("perturbations", [(f"{m} {k}", lambda m=m, k=k: P.perturbation(p, m, k, s0))

@@ -8,7 +8,7 @@ import pytest
 from molap import MolapError, curves, reproduce
 from molap.profiles import TINY, SweepSetup
 
-SWEPT = replace(TINY, sweep=SweepSetup(points=((8, 40),), seeds=(0, 1)))
+SWEPT = replace(TINY, sweep=SweepSetup(points=((8, 40), (8, 40, 1.0)), seeds=(0, 1)))
 
 
 def test_a_sweep_point_is_the_recipe_at_another_batch_and_length():
@@ -35,7 +35,9 @@ def test_curves_of_a_family_are_trained_together_cached_and_timed(tiny_frozen):
 
 def test_the_sweep_is_a_reproduce_stage_only_where_the_profile_has_points():
     names = dict(reproduce.stages(SWEPT))["schedule sweep"]
-    assert [n for n, _ in names] == ["molap, random, pca, batch 8, 40 steps", "separate, batch 8, 40 steps"]
+    assert [n for n, _ in names] == ["molap, random, pca, batch 8, 40 steps, decay 1.5", "separate, batch 8, 40 steps, decay 1.5",
+                                     "molap, random, pca, batch 8, 40 steps, decay 1", "separate, batch 8, 40 steps, decay 1"]
+    assert [r.schedule.decay for r in curves.sweep_recipes(SWEPT)] == [1.5, 1.0]
     assert dict(reproduce.stages(TINY))["schedule sweep"] == []
     assert "dni" not in curves.swept_methods()
 
@@ -46,8 +48,15 @@ def test_the_sweep_view_tabulates_and_plots_every_swept_method(tiny_frozen):
     matplotlib.use("Agg")
     from molap.views import learning as V
 
+    ms = curves.swept_methods()
+    assert V.sweep_points(SWEPT)[1] == 2 * len(ms) and V.sweep_rows(SWEPT) == [] and V.plot_sweep(SWEPT) is None
+    for r in curves.sweep_recipes(SWEPT):  # the views compute nothing: the reproduce stage does
+        for m in ("molap", "separate"):
+            curves.curves(SWEPT, m, r, SWEPT.sweep.seeds, progress=False)
+    assert V.sweep_points(SWEPT)[1] == 0
     rows = V.sweep_rows(SWEPT)
-    assert [r.method for r in rows] == list(curves.swept_methods()) and all(r.batch == 8 for r in rows)
+    assert [r.method for r in rows] == [m for m in ms for _ in range(2)] and all(r.batch == 8 for r in rows)
+    assert [r.decay for r in rows[:2]] == [1.5, 1.0] and all(0 <= r.tasks_learned <= 18 for r in rows)
     fig = V.plot_sweep(SWEPT)
-    assert len(fig.axes) == len(curves.swept_methods())
+    assert len(fig.axes) == 2 * len(ms)
     assert V.sweep_rows(TINY) == [] and V.plot_sweep(TINY) is None

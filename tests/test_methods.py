@@ -47,6 +47,10 @@ def test_dni_runs_a_sequence_and_reports_both_evaluations():
     r = train_dni(ts, TINY, DNIConfig(n_units=20, n_cov=16), key=jax.random.key(0), rule_inputs=True,
                   val_key=jax.random.key(1), n_test=16, test_key=jax.random.key(2), progress=False)
     assert r.after_own.shape == (2, 5) and r.final.shape == (2, 5) and r.params.w_in.shape == (3 + 2, 20)
+    assert float(jnp.abs(r.params.b_out).max()) == 0.0  # Duncker's setting: the readout bias stays at 0
+    free = train_dni(ts, TINY, DNIConfig(n_units=20, n_cov=16), key=jax.random.key(0), rule_inputs=True,
+                     n_test=16, test_key=jax.random.key(2), train_b_out=True, progress=False)
+    assert float(jnp.abs(free.params.b_out).max()) > 0
     x = dni_inputs(jnp.zeros((4, 110, 2)), 1, 9, True)
     assert x.shape == (4, 110, 12) and float(x[..., 3 + 1].min()) == 1 and float(x[..., 3].max()) == 0
     with pytest.raises(MolapError, match="names a task twice"):
@@ -63,7 +67,7 @@ def test_counts_agree_with_hand_calculation():
     assert real["molap"].trained == 2 * (2500 + 201) + 4722 and real["molap"].pretrained == 2 * 2701
     assert real["random"].trained == real["random"].updates == 4722 and real["random"].pretrained == 0
     assert real["separate"].per_task == pytest.approx((4 * 10_703 + 2 * 10_502 + 3 * 10_602) / 9)
-    assert real["dni"].trained == (3 + 9) * 200 + 200 * 200 + 200 * 3 + 3  # 9 rule inputs
+    assert real["dni"].trained == (3 + 9) * 200 + 200 * 200 + 200 * 3  # 9 rule inputs, readout bias fixed at 0
     assert real["dni_no_rule"].trained == 3 * 200 + 200 * 200 + 200 * 3 + 3
     assert real["dni"].updates == 9 * real["dni"].trained
     s = counts.stated_sizes()

@@ -151,3 +151,23 @@ def test_recipe_options_are_checked_and_clipping_bounds_each_task_network():
     s = Schedule(1e-2, 2, 10, 2.0, warmup=4)
     lr = s.learning_rate()
     np.testing.assert_allclose([lr(0), lr(3), lr(9), lr(10)], [2.5e-3, 1e-2, 1e-2, 5e-3], rtol=1e-6)
+
+
+def test_scale_fields_slows_the_named_weights_only():
+    import optax
+
+    from molap.methods import get as get_method
+    from molap.profiles import TINY
+    from molap.training import scale_fields
+
+    p = network.init(jax.random.key(0), 2, 2, Layout(8, 2))
+    g = jax.tree.map(jnp.ones_like, p)
+    tx = optax.sgd(1.0)
+    plain, _ = tx.update(g, tx.init(p), p)
+    slow, _ = scale_fields(tx, {"w_rec": 0.1, "b": 0.1}).update(g, tx.init(p), p)
+    np.testing.assert_allclose(slow.w_rec, 0.1 * plain.w_rec)
+    np.testing.assert_allclose(slow.b, 0.1 * plain.b)
+    np.testing.assert_array_equal(slow.w_in, plain.w_in)
+    np.testing.assert_array_equal(slow.w_out, plain.w_out)
+    # separate networks' recurrent weights learn at a tenth of the rate; the factor is in their key
+    assert get_method("separate").key(TINY)["recurrent_lr_scale"] == 0.1

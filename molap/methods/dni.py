@@ -120,9 +120,10 @@ def covariances(params: RNNParams, x: jax.Array, y: jax.Array) -> dict:
 
 def train_dni_many(tasks: Sequence[Task], config: TaskTraining, dni: DNIConfig = DNIConfig(), g: float = 1.5, *,
                    keys: jax.Array, test_keys: jax.Array, n_test: int, rule_inputs: bool = True, lr_scale=None,
-                   progress: bool = True) -> list[DNIResult]:
+                   train_b_out: bool = False, progress: bool = True) -> list[DNIResult]:
     """:func:`train_dni` for K networks at once (keys, test_keys and lr_scale (K,)), each with its
-    own projections; network k equals train_dni with key=keys[k], test_key=test_keys[k]."""
+    own projections; network k equals train_dni with key=keys[k], test_key=test_keys[k].
+    ``train_b_out``: the readout bias trains without projection (else it stays at 0)."""
     names = [t.name for t in tasks]
     if len(set(names)) != len(names):
         raise MolapError(f"a DNI order names a task twice: {names}")
@@ -130,7 +131,8 @@ def train_dni_many(tasks: Sequence[Task], config: TaskTraining, dni: DNIConfig =
     n_nets, n_tasks = len(keys), len(tasks)
     n_in = WIDTH + (n_tasks if rule_inputs else 0)
     params = jax.vmap(lambda k: network.init(jax.random.fold_in(k, 0), n_in, WIDTH, Layout(dni.n_units, 2), g))(keys)
-    mask = network.trainable(jax.tree.map(lambda a: a[0], params), w_in=True, w_rec=True, w_out=True, b_out=True)
+    mask = network.trainable(jax.tree.map(lambda a: a[0], params), w_in=True, w_rec=True, w_out=True,
+                             b_out=train_b_out)
     mask = jax.tree.map(lambda a: jnp.broadcast_to(a, (n_nets,) + a.shape), mask)
     weights = time_weights(config.response_weight)
     cov_sum = None
@@ -187,11 +189,11 @@ def train_dni_many(tasks: Sequence[Task], config: TaskTraining, dni: DNIConfig =
 
 def train_dni(tasks: Sequence[Task], config: TaskTraining, dni: DNIConfig = DNIConfig(), g: float = 1.5, *,
               key: jax.Array, val_key: jax.Array | None = None, n_test: int, test_key: jax.Array,
-              rule_inputs: bool = True, progress: bool = True) -> DNIResult:
+              rule_inputs: bool = True, train_b_out: bool = False, progress: bool = True) -> DNIResult:
     """Train the tasks in order with DNI projections; evaluate after each task and at the end.
     (``val_key`` is unused: DNI is scored on its test trials after each task.)"""
     return train_dni_many(tasks, config, dni, g, keys=key[None], test_keys=test_key[None], n_test=n_test,
-                          rule_inputs=rule_inputs, progress=progress)[0]
+                          rule_inputs=rule_inputs, train_b_out=train_b_out, progress=progress)[0]
 
 
 def dni_scores(result: DNIResult, tasks: Sequence[Task], which: str = "final") -> dict[str, Scores]:
@@ -203,15 +205,20 @@ def dni_scores(result: DNIResult, tasks: Sequence[Task], which: str = "final") -
 @dataclass(frozen=True)
 class DNI:
     """One network, the tasks in sequence, updates projected away from earlier tasks' subspaces;
-    ``rule_inputs``: a one-hot task cue beside the task's inputs."""
+    ``rule_inputs``: a one-hot task cue beside the task's inputs; ``train_b_out``: whether the
+    readout bias trains (freely: no projection applies to it) or stays at 0 (Duncker et al.'s
+    code trains no bias)."""
 
     name: str = "dni"
     family: str = "dni"
-    summary: str = "one network, tasks in sequence, DNI-projected updates, rule inputs (Duncker et al. 2020)"
+    summary: str = ("one network, tasks in sequence, DNI-projected updates, rule inputs, readout bias fixed at 0 "
+                    "(Duncker et al. 2020)")
     rule_inputs: bool = True
+    train_b_out: bool = False
 
     def key(self, profile) -> dict:
-        return {"g": profile.network.g, "dni": profile.dni, "rule_inputs": self.rule_inputs}
+        k = {"g": profile.network.g, "dni": profile.dni, "rule_inputs": self.rule_inputs}
+        return k if self.train_b_out else {**k, "readout_bias": "fixed at 0"}
 
     def pilot_key(self, profile) -> dict:
         # a pilot scores n_test validation trials after each task's own training
@@ -223,7 +230,7 @@ class DNI:
         keys, _, test_keys = base.run_keys(specs, pilot=pilot)
         rs = train_dni_many(tasks, recipe, profile.dni, profile.network.g, keys=keys, test_keys=test_keys,
                             n_test=profile.evaluation.n_test, rule_inputs=self.rule_inputs, lr_scale=scale,
-                            progress=progress)
+                            train_b_out=self.train_b_out, progress=progress)
         return [TrainedRun(s.method, s.seed, s.recipe.schedule.lr, [t.name for t in tasks],
                            None if pilot else dni_scores(r, tasks, "final"), np.zeros(0), np.zeros((0, len(tasks), 5)),
                            r.losses.ravel(), r.params, dni_scores(r, tasks, "after_own")) for r, s in zip(rs, specs)]
@@ -249,10 +256,11 @@ class DNI:
         d = profile.dni
         width_in = max(t.n_in for t in tasks) + (len(tasks) if self.rule_inputs else 0)
         p = network.init(jax.random.key(0), width_in, max(t.n_out for t in tasks), Layout(d.n_units, 2))
-        trained = count(p, network.trainable(p, w_in=True, w_rec=True, w_out=True, b_out=True))
+        trained = count(p, network.trainable(p, w_in=True, w_rec=True, w_out=True, b_out=self.train_b_out))
         return ParameterCounts(count(p), trained, trained, len(tasks) * trained)
 
 
 DNI_METHOD = DNI()
-DNI_NO_RULE = DNI(name="dni_no_rule", family="dni_no_rule", rule_inputs=False,
-                  summary="DNI as in the MoLaP authors' code: shared zero-padded inputs, no rule inputs")
+DNI_NO_RULE = DNI(name="dni_no_rule", family="dni_no_rule", rule_inputs=False, train_b_out=True,
+                  summary="DNI as in the MoLaP authors' code: shared zero-padded inputs, no rule inputs, a trained "
+                          "readout bias")

@@ -18,7 +18,7 @@ from ..network import RNNParams
 from ..perturb import TaskNetworks
 from ..tasks import TASK_NAMES, Task, get_tasks
 from ..training import (HeadsResult, TaskTraining, as_keys, evaluate, fold_keys, head_masks, init_heads,
-                        task_outputs, train_stacked, unstack)
+                        scale_fields, task_outputs, train_stacked, unstack)
 from . import base
 from .base import RunSpec, TrainedRun
 
@@ -42,23 +42,33 @@ def init_separate(tasks: Sequence[Task], init: RNNParams, *, key: jax.Array) -> 
     return params, mask
 
 
+RECURRENT_LR_SCALE = 0.1
+"""The recurrent weights and bias of a separate network learn at this fraction of the learning
+rate of its input and readout weights."""
+
+
 def train_separate_many(tasks: Sequence[Task], inits: RNNParams, config: TaskTraining, *, keys: jax.Array,
-                        val_keys: jax.Array, lr_scale=None, progress: bool = True) -> HeadsResult:
+                        val_keys: jax.Array, lr_scale=None, recurrent_lr_scale: float = RECURRENT_LR_SCALE,
+                        progress: bool = True) -> HeadsResult:
     """:func:`train_separate` for K initial networks at once (every field of ``inits`` with a
-    leading axis K; keys, val_keys and lr_scale (K,))."""
+    leading axis K; keys, val_keys and lr_scale (K,)). The recurrent weights and bias learn at
+    ``recurrent_lr_scale`` times the learning rate (1: every weight alike)."""
     keys = as_keys(keys)
     params, mask = jax.vmap(lambda i, k: init_separate(tasks, i, key=jax.random.fold_in(k, 0)))(inits, keys)
     return train_stacked(lambda p, x, d: stacked_forward(p, x), params, mask, tasks, config,
                          lambda p: config.l2 * (jnp.sum(p.w_in ** 2) + jnp.sum(p.w_rec ** 2)),
                          key=fold_keys(keys, 1), val_key=val_keys, lr_scale=lr_scale,
+                         tx=scale_fields(config.optimizer(), {"w_rec": recurrent_lr_scale, "b": recurrent_lr_scale}),
                          desc=f"training separate networks ({len(keys)} sets)" if progress else None)
 
 
 def train_separate(tasks: Sequence[Task], init: RNNParams, config: TaskTraining, *, key: jax.Array,
-                   val_key: jax.Array, progress: bool = True) -> HeadsResult:
-    """Train one full network per task; L2 on W_in and W_rec."""
+                   val_key: jax.Array, recurrent_lr_scale: float = RECURRENT_LR_SCALE,
+                   progress: bool = True) -> HeadsResult:
+    """Train one full network per task; L2 on W_in and W_rec; the recurrent weights and bias at
+    ``recurrent_lr_scale`` times the learning rate."""
     res = train_separate_many(tasks, jax.tree.map(lambda a: jnp.asarray(a)[None], init), config, keys=key[None],
-                              val_keys=val_key[None], progress=progress)
+                              val_keys=val_key[None], recurrent_lr_scale=recurrent_lr_scale, progress=progress)
     return unstack(res, 0)
 
 
@@ -67,14 +77,18 @@ _forward = jax.jit(stacked_forward)
 
 @dataclass(frozen=True)
 class Separate(base.TrainsTasksTogether):
-    """One network per task, every weight trained (:func:`train_separate_many`)."""
+    """One network per task, every weight trained (:func:`train_separate_many`), the recurrent
+    weights and bias at ``recurrent_lr_scale`` times the learning rate of the input and readout
+    weights (which learn at the rate every method's heads do)."""
 
     name: str = "separate"
     family: str = "separate"
-    summary: str = "one network per task, every weight trained"
+    summary: str = "one network per task, every weight trained (recurrent weights at a tenth of the learning rate)"
+    recurrent_lr_scale: float = RECURRENT_LR_SCALE
 
     def key(self, profile) -> dict:
-        return {"network": profile.network}
+        k = {"network": profile.network}
+        return k if self.recurrent_lr_scale == 1.0 else {**k, "recurrent_lr_scale": self.recurrent_lr_scale}
 
     def train(self, profile, specs: Sequence[RunSpec], *, pilot: bool = False, progress: bool = True):
         tasks = get_tasks(None)
@@ -82,7 +96,7 @@ class Separate(base.TrainsTasksTogether):
         keys, val_keys, test_keys = base.run_keys(specs, pilot=pilot)
         inits = base.stack([base.initial_network(profile, s.seed) for s in specs])
         res = train_separate_many(tasks, inits, recipe, keys=keys, val_keys=val_keys, lr_scale=scale,
-                                  progress=progress)
+                                  recurrent_lr_scale=self.recurrent_lr_scale, progress=progress)
         runs = []
         for j, s in enumerate(specs):
             r = unstack(res, j)

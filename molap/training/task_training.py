@@ -95,12 +95,13 @@ def unstack(result: HeadsResult, k: int) -> HeadsResult:
 
 def train_stacked(forward: Callable, params, mask, tasks: Sequence[Task], config: TaskTraining,
                   penalty: Callable, *, key: jax.Array, val_key: jax.Array, desc: str | None,
-                  data=None, lr_scale=None) -> HeadsResult:
+                  data=None, lr_scale=None, tx: optax.GradientTransformation | None = None) -> HeadsResult:
     """Train K networks' per-task parameters (stacked on a task axis), all tasks and networks in
     one step.
 
     params, mask, data: a leading network axis K, then the task axis; key, val_key: (K,) keys;
-    lr_scale: (K,) learning-rate factors (default 1). forward(params, x (n_tasks, B, 110, max_in),
+    lr_scale: (K,) learning-rate factors (default 1); tx: the optimiser (default
+    ``config.optimizer()``). forward(params, x (n_tasks, B, 110, max_in),
     data) -> (n_tasks, B, 110, max_out) for one network; penalty(params) -> its regulariser. Each
     network's loss is the sum over tasks of :func:`task_losses`. Returns a K-network result.
     """
@@ -114,7 +115,7 @@ def train_stacked(forward: Callable, params, mask, tasks: Sequence[Task], config
 
     sched = config.schedule
     every = config.val_every or sched.block_steps
-    trainer = Trainer(loss_fn, mask, sched, key=key, tx=config.optimizer(), batched=True, data=data,
+    trainer = Trainer(loss_fn, mask, sched, key=key, tx=config.optimizer() if tx is None else tx, batched=True, data=data,
                       lr_scale=lr_scale)
     losses, curve, opt_state = [], [], trainer.init(params)
     bar = tqdm(range(sched.n_steps // every), desc=desc, disable=desc is None)

@@ -62,6 +62,17 @@ def clip_per_network(max_norm: float, axis_networks: bool = True) -> optax.Gradi
     return optax.GradientTransformation(lambda p: optax.EmptyState(), update)
 
 
+def scale_fields(tx: optax.GradientTransformation, factors: dict[str, float]) -> optax.GradientTransformation:
+    """``tx``, then its updates of the named fields of a NamedTuple of parameters multiplied by
+    their factors (``{"w_rec": 0.1}``: those weights learn at a tenth of the learning rate)."""
+
+    def update(g, state, params=None):
+        u, state = tx.update(g, state, params)
+        return u._replace(**{f: getattr(u, f) * c for f, c in factors.items()}), state
+
+    return optax.GradientTransformation(tx.init, update)
+
+
 class Trainer:
     """Masked Adam on a parameter pytree; compiled once, run in chunks of steps.
 

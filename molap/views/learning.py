@@ -144,41 +144,107 @@ def check(profile, rows: list[dict]) -> None:
         _require(sum(a > 30 for a in gap) >= 8, f"fewer than 8 tasks > 30 points above the trivial policy: {gap}")
 
 
-def sweep_rows(profile) -> list:
-    """The schedule sweep's rows (:func:`molap.curves.sweep_rows`) of every swept method; empty
-    when the profile has no sweep."""
+def _committed(profile, method: str, recipe) -> bool:
+    """Whether every curve of one sweep point and method is in the cache (nothing is computed)."""
+    from .. import curves, store
+
+    try:
+        with store.read_only():
+            curves.curves(profile, method, recipe, profile.sweep.seeds, progress=False)
+        return True
+    except store.MissingResult:
+        return False
+
+
+def sweep_points(profile) -> tuple[list, int]:
+    """([(method, recipe)] of the sweep points whose curves are committed, the number that are
+    not); nothing is computed (the sweep is a reproduce stage of its own)."""
     from .. import curves
 
-    rs = curves.sweep_recipes(profile)
-    return [row for m in curves.swept_methods() for row in curves.sweep_rows(profile, m, rs, profile.sweep.seeds)]
+    profile = P.get_profile(profile)
+    todo = [(m, r) for m in curves.swept_methods() for r in curves.sweep_recipes(profile)]
+    done = [(m, r) for m, r in todo if _committed(profile, m, r)]
+    return done, len(todo) - len(done)
+
+
+def sweep_rows(profile) -> list:
+    """The schedule sweep's rows (:func:`molap.curves.sweep_rows`) of every swept method and
+    committed point; empty when the profile has no sweep or none of it is committed."""
+    from .. import curves
+
+    profile = P.get_profile(profile)
+    return [row for m, r in sweep_points(profile)[0] for row in curves.sweep_rows(profile, m, [r], profile.sweep.seeds)]
 
 
 def show_sweep(profile) -> None:
     """The sweep table, or one line saying the profile has no sweep."""
-    rows = sweep_rows(profile)
-    if not rows:
+    profile = P.get_profile(profile)
+    if not profile.sweep.points:
         print(f"profile {profile.name!r} has no schedule sweep (the 'standard' profile has one)")
         return
-    show_table([r._asdict() for r in rows], ["method", "batch", "steps", "trials", "all_learned_step", "seeds_learned",
-                                             "final", "worst_task", "seconds"],
-               headers=["method", "batch", "steps", "trials per task", "every task learned by step (worst seed)",
-                        "seeds with every task", "final, decision units %", "worst task %", "seconds per network"],
+    rows, missing = sweep_rows(profile), sweep_points(profile)[1]
+    if missing:
+        print(f"{missing} (method, sweep point) pairs of profile {profile.name!r} are not computed yet: "
+              f"`molap reproduce --profile {profile.name} --stages 'schedule sweep'`")
+    if not rows:
+        return
+    show_table([r._asdict() for r in rows], ["method", "batch", "steps", "decay", "trials", "all_learned_step",
+                                             "seeds_learned", "tasks_learned", "final", "worst_task", "seconds"],
+               headers=["method", "batch", "steps", "lr decay per tenth", "trials per task",
+                        "every task learned by step (worst seed)", "seeds with every task",
+                        "tasks at criterion at the end (all seeds)", "final, decision units %", "worst task %",
+                        "seconds per network"],
                digits=1)
 
 
-def plot_sweep(profile):
-    """Per swept method, the task-mean validation decision units against trials per task, a line
-    per sweep point (mean over the sweep's seeds); None when the profile has no sweep."""
-    from .. import curves
+def sweep_lines(profile) -> list[str]:
+    """In words, per swept method: the cheapest committed point (seconds per network) at which
+    every task reached criterion on every seed, or the point with the most (seed, task) pairs at
+    criterion when none did."""
+    out = []
+    rows = sweep_rows(profile)
+    for m in dict.fromkeys(r.method for r in rows):
+        mine = [r for r in rows if r.method == m]
+        ok = sorted((r for r in mine if r.seeds_learned == r.n_seeds), key=lambda r: r.seconds)
+        if ok:
+            r = ok[0]
+            out.append(f"{m}: cheapest point with every task learned on all {r.n_seeds} seeds: batch {r.batch}, "
+                       f"{r.steps} steps, decay {r.decay:g} ({r.seconds:.0f} s per network; every task by step "
+                       f"{r.all_learned_step:.0f})")
+        else:
+            r = max(mine, key=lambda r: (r.tasks_learned, -r.seconds))
+            out.append(f"{m}: no point learned every task on every seed; most (seed, task) pairs at criterion: "
+                       f"{r.tasks_learned} of {r.n_seeds * len(TASK_NAMES)} at batch {r.batch}, {r.steps} steps, "
+                       f"decay {r.decay:g}")
+    return out
 
-    rs, ms = curves.sweep_recipes(profile), curves.swept_methods()
-    if not rs:
+
+def _point_label(r) -> str:
+    return f"batch {r.batch}" + ("" if r.schedule.decay == 1.5 else f", decay {r.schedule.decay:g}")
+
+
+def plot_sweep(profile):
+    """Per swept method (a column), its committed sweep points: above, the task-mean validation decision units against trials
+    per task, a line per sweep point (mean over the sweep's seeds); below, the share of (seed,
+    task) pairs at criterion (:func:`molap.compare.at_criterion`). None when the profile has no
+    sweep."""
+    from .. import compare, curves
+
+    profile = P.get_profile(profile)
+    done, ms = sweep_points(profile)[0], curves.swept_methods()
+    if not done:
         return None
-    fig, axes = plt.subplots(1, len(ms), figsize=(4.2 * len(ms), 3.2), sharey=True, squeeze=False)
-    for ax, m in zip(axes[0], ms):
-        for r in rs:
+    fig, axes = plt.subplots(2, len(ms), figsize=(4.2 * len(ms), 6.0), sharey="row", sharex=True, squeeze=False)
+    for j, m in enumerate(ms):
+        for r in [r for mm, r in done if mm == m]:
             runs = curves.curves(profile, m, r, profile.sweep.seeds, progress=False)
-            plots.plot_method_curves({f"batch {r.batch}": runs}, ax=ax, batch=r.batch, title=m)
-        ax.set_xscale("log")
+            plots.plot_method_curves({_point_label(r): runs}, ax=axes[0, j], batch=r.batch, title=m)
+            share = np.mean([compare.at_criterion(run).mean(1) for run in runs], 0) * 100
+            axes[1, j].plot(np.asarray(runs[0].curve_steps) * r.batch, share, marker="o", ms=3, label=_point_label(r))
+        axes[0, j].set_xlabel("")
+        axes[1, j].set_xscale("log")
+        axes[1, j].set_xlabel("trials per task")
+        axes[1, j].set_ylim(-2, 102)
+    axes[1, 0].set_ylabel("(seed, task) pairs at criterion (%)")
     fig.tight_layout()
     return fig
