@@ -59,13 +59,16 @@ ALPHA = 0.05
 
 class Verdict(NamedTuple):
     """A paired comparison of a - b over seeds: n pairs; effect: mean difference; ci: its 95%
-    interval (t); p: two-sided paired t-test of no difference; p_equivalent: two one-sided tests
-    against +-margin (the larger of the two p); verdict: "equivalent" (p_equivalent < alpha),
+    interval (t); ci_equivalence: its 90% (1 - 2 alpha) interval, the one the equivalence test
+    reads; p: two-sided paired t-test of no difference; p_equivalent: two one-sided tests against
+    +-margin (the larger of the two p); verdict: "equivalent" (p_equivalent < alpha: the 90%
+    interval lies within +-margin, even where p < alpha says the difference is not exactly 0),
     else "better" / "worse" (p < alpha, by the sign of the effect), else "inconclusive"."""
 
     n: int
     effect: float
     ci: tuple[float, float]
+    ci_equivalence: tuple[float, float]
     p: float
     p_equivalent: float
     margin: float
@@ -78,24 +81,28 @@ def verdict(diffs: Sequence[float], margin: float = MARGIN, alpha: float = ALPHA
     within the margin, else better or worse with p = 0."""
     from scipy import stats  # imported here: scipy.stats takes about a second to import
 
+    if not margin > 0:
+        raise MolapError(f"margin must be a positive number of points, got {margin!r}")
     d = np.asarray(diffs, float)
     if d.ndim != 1 or not np.isfinite(d).all():
         raise MolapError(f"diffs must be a 1-D sequence of finite numbers, got {diffs!r}")
     n, mean = len(d), float(d.mean()) if len(d) else float("nan")
+    nan2 = (float("nan"), float("nan"))
     if n < 2:
-        return Verdict(n, mean, (float("nan"), float("nan")), float("nan"), float("nan"), margin, "inconclusive")
+        return Verdict(n, mean, nan2, nan2, float("nan"), float("nan"), margin, "inconclusive")
     sd = float(d.std(ddof=1))
     if sd == 0.0:
         inside = abs(mean) < margin
         p = 1.0 if mean == 0 else 0.0
         v = "equivalent" if inside else ("better" if mean > 0 else "worse")
-        return Verdict(n, mean, (mean, mean), p, 0.0 if inside else 1.0, margin, v)
+        return Verdict(n, mean, (mean, mean), (mean, mean), p, 0.0 if inside else 1.0, margin, v)
     se, df = sd / np.sqrt(n), n - 1
     half = float(stats.t.ppf(1 - alpha / 2, df) * se)
+    half_eq = float(stats.t.ppf(1 - alpha, df) * se)
     p = float(2 * stats.t.sf(abs(mean) / se, df))
     p_eq = float(max(stats.t.sf((mean + margin) / se, df), stats.t.cdf((mean - margin) / se, df)))
     v = "equivalent" if p_eq < alpha else ("better" if mean > 0 else "worse") if p < alpha else "inconclusive"
-    return Verdict(n, mean, (mean - half, mean + half), p, p_eq, margin, v)
+    return Verdict(n, mean, (mean - half, mean + half), (mean - half_eq, mean + half_eq), p, p_eq, margin, v)
 
 
 def steps_to(run, threshold: float, field: str = "decision") -> float:

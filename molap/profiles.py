@@ -71,6 +71,11 @@ class SweepSetup:
     seeds: tuple[int, ...] = (0, 1)
     decay: float = 1.5
 
+    def __post_init__(self):
+        bad = [pt for pt in self.points if not (isinstance(pt, tuple) and len(pt) in (2, 3))]
+        if bad:
+            raise MolapError(f"sweep points must be (batch, steps) or (batch, steps, decay), got {bad}")
+
 
 @dataclass(frozen=True)
 class Profile:

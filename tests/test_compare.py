@@ -21,6 +21,8 @@ def test_a_small_tight_difference_is_equivalent_within_the_margin():
     d = [0.3, -0.2, 0.1, 0.4, -0.1]
     v = compare.verdict(d)
     assert v.verdict == "equivalent" and v.p_equivalent < 0.05 and v.margin == 2.0
+    assert -2.0 < v.ci_equivalence[0] < v.ci_equivalence[1] < 2.0  # the 90% interval inside the margin
+    assert v.ci[0] < v.ci_equivalence[0]  # the 95% interval is wider
     # the same differences judged with a margin they do not fit in are not equivalent
     assert compare.verdict(d, margin=0.1).verdict == "inconclusive"
 
@@ -40,3 +42,5 @@ def test_noisy_or_too_few_pairs_are_inconclusive_and_zero_spread_is_exact():
     assert compare.verdict([3.0] * 5).verdict == "better" and compare.verdict([3.0] * 5).p == 0.0
     with pytest.raises(ValueError, match="finite"):
         compare.verdict([1.0, float("nan")])
+    with pytest.raises(ValueError, match="margin must be a positive"):
+        compare.verdict([0.0] * 5, margin=0.0)

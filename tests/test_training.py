@@ -156,18 +156,28 @@ def test_recipe_options_are_checked_and_clipping_bounds_each_task_network():
 def test_scale_fields_slows_the_named_weights_only():
     import optax
 
-    from molap.methods import get as get_method
+    from molap.methods import get as get_method, train_separate
     from molap.profiles import TINY
     from molap.training import scale_fields
 
     p = network.init(jax.random.key(0), 2, 2, Layout(8, 2))
-    g = jax.tree.map(jnp.ones_like, p)
-    tx = optax.sgd(1.0)
+    g = jax.tree.map(lambda a: jnp.full_like(a, 0.3), p)
+    tx = optax.adam(1e-2)  # the factor scales Adam's update: scaling the gradient before Adam would not show
     plain, _ = tx.update(g, tx.init(p), p)
     slow, _ = scale_fields(tx, {"w_rec": 0.1, "b": 0.1}).update(g, tx.init(p), p)
-    np.testing.assert_allclose(slow.w_rec, 0.1 * plain.w_rec)
-    np.testing.assert_allclose(slow.b, 0.1 * plain.b)
-    np.testing.assert_array_equal(slow.w_in, plain.w_in)
-    np.testing.assert_array_equal(slow.w_out, plain.w_out)
+    np.testing.assert_allclose(slow.w_rec, 0.1 * plain.w_rec, rtol=1e-6)
+    np.testing.assert_allclose(slow.b, 0.1 * plain.b, rtol=1e-6)
+    for f in ("w_in", "w_out", "b_out", "h0"):
+        np.testing.assert_array_equal(getattr(slow, f), getattr(plain, f))
     # separate networks' recurrent weights learn at a tenth of the rate; the factor is in their key
     assert get_method("separate").key(TINY)["recurrent_lr_scale"] == 0.1
+    # and training uses it: at a factor of 0 the recurrent weights stay as they were
+    init = network.init(jax.random.key(1), 3, 3, Layout(8, 2))
+    ts = get_tasks(["delay_pro"])
+    r = train_separate(ts, init, TINY.training, key=jax.random.key(2), val_key=jax.random.key(3),
+                       recurrent_lr_scale=0.0, progress=False)
+    np.testing.assert_array_equal(np.asarray(r.heads.w_rec[0]), np.asarray(init.w_rec))
+    np.testing.assert_array_equal(np.asarray(r.heads.b[0]), np.asarray(init.b))
+    assert not np.array_equal(np.asarray(r.heads.w_out[0]), np.zeros_like(np.asarray(r.heads.w_out[0])))
+    moved = train_separate(ts, init, TINY.training, key=jax.random.key(2), val_key=jax.random.key(3), progress=False)
+    assert not np.array_equal(np.asarray(moved.heads.w_rec[0]), np.asarray(init.w_rec))

@@ -177,12 +177,16 @@ def sweep_rows(profile) -> list:
 
 
 def show_sweep(profile) -> None:
-    """The sweep table, or one line saying the profile has no sweep."""
+    """The sweep table of the committed points, a line on those not computed yet, or one line
+    saying the profile has no sweep."""
+    from .. import curves
+
     profile = P.get_profile(profile)
     if not profile.sweep.points:
         print(f"profile {profile.name!r} has no schedule sweep (the 'standard' profile has one)")
         return
-    rows, missing = sweep_rows(profile), sweep_points(profile)[1]
+    done, missing = sweep_points(profile)
+    rows = [row for m, r in done for row in curves.sweep_rows(profile, m, [r], profile.sweep.seeds)]
     if missing:
         print(f"{missing} (method, sweep point) pairs of profile {profile.name!r} are not computed yet: "
               f"`molap reproduce --profile {profile.name} --stages 'schedule sweep'`")
@@ -198,36 +202,40 @@ def show_sweep(profile) -> None:
 
 
 def sweep_lines(profile) -> list[str]:
-    """In words, per swept method: the cheapest committed point (seconds per network) at which
-    every task reached criterion on every seed, or the point with the most (seed, task) pairs at
-    criterion when none did."""
+    """In words, per swept method and among the committed points only: the cheapest point
+    (seconds per network) at which every task of every seed had reached criterion by some
+    evaluation and was still at it at the last, or the point with the most (seed, task) pairs at
+    criterion at the end when none did."""
     out = []
     rows = sweep_rows(profile)
     for m in dict.fromkeys(r.method for r in rows):
         mine = [r for r in rows if r.method == m]
-        ok = sorted((r for r in mine if r.seeds_learned == r.n_seeds), key=lambda r: r.seconds)
+        ok = sorted((r for r in mine if r.seeds_learned == r.n_seeds
+                     and r.tasks_learned == r.n_seeds * len(TASK_NAMES)), key=lambda r: r.seconds)
         if ok:
             r = ok[0]
-            out.append(f"{m}: cheapest point with every task learned on all {r.n_seeds} seeds: batch {r.batch}, "
-                       f"{r.steps} steps, decay {r.decay:g} ({r.seconds:.0f} s per network; every task by step "
+            out.append(f"{m}: cheapest committed point with every task learned on all {r.n_seeds} seeds: "
+                       f"batch {r.batch}, {r.steps} steps, decay {r.decay:g} ({r.seconds:.0f} s per network; "
+                       f"every task by step "
                        f"{r.all_learned_step:.0f})")
         else:
             r = max(mine, key=lambda r: (r.tasks_learned, -r.seconds))
-            out.append(f"{m}: no point learned every task on every seed; most (seed, task) pairs at criterion: "
+            out.append(f"{m}: no committed point learned every task on every seed; most (seed, task) pairs at "
+                       f"criterion at the end: "
                        f"{r.tasks_learned} of {r.n_seeds * len(TASK_NAMES)} at batch {r.batch}, {r.steps} steps, "
                        f"decay {r.decay:g}")
     return out
 
 
-def _point_label(r) -> str:
-    return f"batch {r.batch}" + ("" if r.schedule.decay == 1.5 else f", decay {r.schedule.decay:g}")
+def _point_label(r, decay: float) -> str:
+    return f"batch {r.batch}" + ("" if r.schedule.decay == decay else f", decay {r.schedule.decay:g}")
 
 
 def plot_sweep(profile):
-    """Per swept method (a column), its committed sweep points: above, the task-mean validation decision units against trials
-    per task, a line per sweep point (mean over the sweep's seeds); below, the share of (seed,
-    task) pairs at criterion (:func:`molap.compare.at_criterion`). None when the profile has no
-    sweep."""
+    """Per swept method (a column), its committed sweep points: above, the task-mean validation
+    decision units against trials per task, a line per sweep point (mean over the sweep's seeds);
+    below, the share of (seed, task) pairs at criterion (:func:`molap.compare.at_criterion`).
+    None when the profile has no sweep."""
     from .. import compare, curves
 
     profile = P.get_profile(profile)
@@ -238,13 +246,15 @@ def plot_sweep(profile):
     for j, m in enumerate(ms):
         for r in [r for mm, r in done if mm == m]:
             runs = curves.curves(profile, m, r, profile.sweep.seeds, progress=False)
-            plots.plot_method_curves({_point_label(r): runs}, ax=axes[0, j], batch=r.batch, title=m)
+            label = _point_label(r, profile.sweep.decay)
+            plots.plot_method_curves({label: runs}, ax=axes[0, j], batch=r.batch, title=m)
             share = np.mean([compare.at_criterion(run).mean(1) for run in runs], 0) * 100
-            axes[1, j].plot(np.asarray(runs[0].curve_steps) * r.batch, share, marker="o", ms=3, label=_point_label(r))
+            axes[1, j].plot(np.asarray(runs[0].curve_steps) * r.batch, share, marker="o", ms=3, label=label)
         axes[0, j].set_xlabel("")
         axes[1, j].set_xscale("log")
         axes[1, j].set_xlabel("trials per task")
         axes[1, j].set_ylim(-2, 102)
     axes[1, 0].set_ylabel("(seed, task) pairs at criterion (%)")
+    axes[1, 0].legend(fontsize=8)
     fig.tight_layout()
     return fig
