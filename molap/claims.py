@@ -1,52 +1,108 @@
 """The paper's quantitative claims (reference spec section 11), each measured from a profile's
-results and given a verdict: ``reproduced``, ``not reproduced``, ``partly`` or ``inconsistent``
-(the paper contradicts itself). Every number comes from the cached experiments; nothing here is
-typed in except the paper's own statements (quoted)."""
+results and given a verdict. Every number comes from the cached experiments; nothing here is
+typed in except the paper's own statements (quoted).
+
+Two kinds of claim:
+
+- a **measurement** (a number against the paper's bar: "more than 70% on every task") gets
+  ``reproduced``, ``not reproduced`` or ``inconsistent`` (the paper contradicts itself);
+- a **comparison** ("MoLaP above DNI") is a paired test over seeds (:func:`molap.compare.verdict`:
+  a paired t-test at alpha 0.05 and two one-sided tests against a margin of +-2 points) of the
+  per-seed difference the claim names, a - b, and gets ``better`` (a above b), ``equivalent``,
+  ``worse`` or ``inconclusive``; the verdict the paper's statement predicts is ``expected``. A
+  claim that names several comparisons ("above DNI and separate networks") takes the weakest of
+  their verdicts (worse < inconclusive < equivalent < better) and that comparison's p.
+
+Accuracy is judged on the decision units (:data:`FIELD`) against the trivial policy's decision
+units; the paper's own score (:data:`PAPER_FIELD`), which a stimulus-blind policy passes on
+T5-T9, is shown beside. Robustness is judged on each network's loss against its own intact
+accuracy (the level-0 point of its sweep), so a network that learned less is not counted less
+robust. DNI is judged right after each task's own training and at the end of the sequence.
+"""
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
 from . import counts, methods, pipeline as P, store
-from .compare import scores_array
+from .compare import CRITERION, Verdict, steps_to_criterion, verdict
 from .errors import MolapError
 from .perturb import KINDS
 from .profiles import get_profile
-from .tasks import get_task
+from .tasks import PAPER_LABELS, TASK_NAMES, get_task
 
-FIELD = "paper"  #: the score every verdict uses (the issue on converged networks changes the rules)
+FIELD = "decision"  #: the score every accuracy verdict reads: the decision units alone
+PAPER_FIELD = "paper"  #: the paper's score, shown beside
 PAPER_BAR = 70.0  #: the paper's bar: more than 70% of decisions correct
-T1, T7, T9 = 0, 6, 8
-VERDICTS = ("reproduced", "partly", "not reproduced", "inconsistent")
+NOISE_TOLERANCE = 5.0  #: points an accuracy may lose under noise and still count as robust
+FIXATION_HIGH = 90.0  #: a fixation unit "stays high" above this score (%)
+SPEED_MARGIN = 0.05
+"""Equivalence margin of the learning-speed comparison, as a fraction of the run's steps."""
+T1, T5, T7, T9 = 0, 4, 6, 8
+MEASUREMENT_VERDICTS = ("reproduced", "not reproduced", "inconsistent")
+COMPARISON_VERDICTS = ("better", "equivalent", "worse", "inconclusive")
+VERDICTS = MEASUREMENT_VERDICTS + COMPARISON_VERDICTS
+_STRENGTH = {"worse": 0, "inconclusive": 1, "equivalent": 2, "better": 3}
+AFTER_OWN = " (after own task)"
+"""Suffix of the label of a method that trains tasks in sequence, scored right after each task's
+own training (the plain label is its score at the end of the sequence)."""
 
 
 class Claim(NamedTuple):
     """One claim of the paper: what it says (``paper``), what we measured (``ours``), a verdict
-    (one of :data:`VERDICTS`) and the chapter that shows it."""
+    (one of :data:`VERDICTS`) and the chapter that shows it. kind: "measurement" or
+    "comparison"; n_seeds: the seeds the verdict rests on (None: no trained network involved);
+    p: the paired test's p (None for measurements); expected: the comparison verdict the paper's
+    statement predicts (None for measurements)."""
 
     claim: str
     paper: str
     ours: str
     verdict: str
     chapter: str
+    kind: str = "measurement"
+    n_seeds: int | None = None
+    p: float | None = None
+    expected: str | None = None
 
 
-def _mean_scores(p, method: str) -> np.ndarray:
-    """(n_tasks,) mean over seeds of the paper's score on the test set."""
-    return scores_array([P.trained(p, method, s) for s in p.seeds], field=FIELD).mean(0)
+def as_paper_says(c: Claim) -> bool:
+    """Whether a claim came out as the paper states it: a comparison with the expected verdict, a
+    measurement reproduced."""
+    return c.verdict == (c.expected if c.kind == "comparison" else "reproduced")
 
 
-def _sweep(p, method: str, kind: str) -> tuple[np.ndarray, np.ndarray]:
-    """(levels, mean over draws of the paper's score (levels, tasks))."""
-    r = P.perturbation(p, method, kind, p.pilot_seed)
-    return np.asarray(r.levels), np.asarray(getattr(r, FIELD)).mean(1)
+def measured(claim, paper, ours, ok, chapter, n_seeds=None) -> Claim:
+    """A measurement: reproduced if ``ok``."""
+    return Claim(claim, paper, ours, "reproduced" if ok else "not reproduced", chapter, "measurement", n_seeds)
 
 
-def _row(claim, paper, ours, ok, chapter, partly=None) -> Claim:
-    verdict = "reproduced" if ok else ("partly" if partly else "not reproduced")
-    return Claim(claim, paper, ours, verdict, chapter)
+def weakest(tests: Sequence[tuple[str, Verdict]]) -> tuple[str, Verdict]:
+    """The (label, Verdict) with the weakest verdict (worse < inconclusive < equivalent < better);
+    among equals, the largest p."""
+    return min(tests, key=lambda lv: (_STRENGTH[lv[1].verdict], -np.nan_to_num(lv[1].p, nan=1.0)))
+
+
+def describe(label: str, v: Verdict, unit: str = "points") -> str:
+    """One comparison in words: effect, 95% interval, p and verdict."""
+    if v.n < 2:
+        return f"{label} {v.effect:+.1f} {unit} (n = {v.n}: no test): {v.verdict}"
+    return (f"{label} {v.effect:+.1f} {unit} [95% CI {v.ci[0]:+.1f}, {v.ci[1]:+.1f}], p = {v.p:.2g}: "
+            f"{v.verdict}")
+
+
+def compared(claim, paper, tests: Sequence[tuple[str, Verdict]], chapter, n_seeds, expected="better",
+             unit="points", detail="") -> Claim:
+    """A comparison claim from one or more paired tests (label, Verdict); the weakest decides."""
+    _, w = weakest(tests)
+    ours = "; ".join(describe(lab, v, unit) for lab, v in tests) + (f" ({detail})" if detail else "")
+    return Claim(claim, paper, ours, w.verdict, chapter, "comparison", n_seeds, float(w.p), expected)
+
+
+
+# ---------------------------------------------------------------- primitives and counts
 
 
 def primitives_claims(p) -> list[Claim]:
@@ -57,10 +113,11 @@ def primitives_claims(p) -> list[Claim]:
 def primitives_verdicts(a: float, b: float, corr) -> list[Claim]:
     """a, b: the CCA score with 2 and 3 components; corr: the first 3 canonical correlations."""
     return [
-        _row("CCA variance captured, 2 / 3 components", "about 60% / 70%", f"R² {a:.3f} / {b:.3f}",
-             abs(a - 0.60) <= 0.05 and abs(b - 0.70) <= 0.05, "02_latent_primitives"),
-        _row("Canonical correlations of the first 3 components", "0.999 / 0.997 / 0.998 (spec)",
-             " / ".join(f"{c:.4f}" for c in corr), bool(np.all(np.asarray(corr) > 0.99)), "02_latent_primitives"),
+        measured("CCA variance captured, 2 / 3 components", "about 60% / 70%", f"R² {a:.3f} / {b:.3f}",
+                 abs(a - 0.60) <= 0.05 and abs(b - 0.70) <= 0.05, "02_latent_primitives"),
+        measured("Canonical correlations of the first 3 components", "0.999 / 0.997 / 0.998 (spec)",
+                 " / ".join(f"{c:.4f}" for c in corr), bool(np.all(np.asarray(corr) > 0.99)),
+                 "02_latent_primitives"),
     ]
 
 
@@ -71,57 +128,155 @@ def count_claims(p) -> list[Claim]:
     extra = s["molap"]["total"] / s["dni"]["total"]
     upd = s["dni"]["updates"] / s["molap"]["updates"]
     upd_paper = t1["dni"]["trained"] / t1["molap"]["trained"]
+    table1 = Claim("Table 1 parameter counts (N = 100)", "separate 9.18e5, DNI 1.02e5, MoLaP 1.2e5",
+                   f"{s['separate']['total']:,} / {s['dni']['total']:,} / {s['molap']['total']:,} "
+                   f"(printed = {x10:.0f}x these)", "inconsistent" if abs(x10 - 1) > 0.01 else "reproduced",
+                   "06_parameter_counts")
     return [
-        Claim("Table 1 parameter counts (N = 100)", "separate 9.18e5, DNI 1.02e5, MoLaP 1.2e5",
-              f"{s['separate']['total']:,} / {s['dni']['total']:,} / {s['molap']['total']:,} "
-              f"(printed = {x10:.0f}x these)", "inconsistent" if abs(x10 - 1) > 0.01 else "reproduced",
-              "06_parameter_counts"),
-        _row("MoLaP total vs DNI", "+18%", f"{100 * (extra - 1):+.1f}%", abs(extra - 1.18) < 0.03,
-             "06_parameter_counts"),
-        _row("About two orders of magnitude fewer updates than DNI", f"~100x (printed numbers: {upd_paper:.0f}x)",
-             f"{upd:.1f}x", upd >= 50, "06_parameter_counts"),
+        table1,
+        measured("MoLaP total vs DNI", "+18%", f"{100 * (extra - 1):+.1f}%", abs(extra - 1.18) < 0.03,
+                 "06_parameter_counts"),
+        measured("About two orders of magnitude fewer updates than DNI",
+                 f"~100x (printed numbers: {upd_paper:.0f}x)", f"{upd:.1f}x", upd >= 50, "06_parameter_counts"),
     ]
+
+
+# ---------------------------------------------------------------- accuracy
+
+
+class Accuracy(NamedTuple):
+    """Test scores per label (a method, or a sequential method right after its own tasks, see
+    :data:`AFTER_OWN`), each (n_seeds, 9) on the same seeds: decision units, the trivial policy's
+    decision units, and the paper's score."""
+
+    decision: dict
+    trivial: dict
+    paper: dict
+
+
+def _field(tests: Sequence[dict], field: str) -> np.ndarray:
+    return np.array([[getattr(t[name], field) for name in TASK_NAMES] for t in tests])
+
+
+def accuracy_data(p) -> Accuracy:
+    """Every method's test scores on the profile's seeds (right after its own tasks as well, for
+    methods that train tasks in sequence)."""
+    out = Accuracy({}, {}, {})
+    for m in methods.names():
+        runs = [P.trained(p, m, s) for s in p.seeds]
+        views = [(m, [r.test for r in runs])]
+        if runs[0].after_own is not None:
+            views.append((m + AFTER_OWN, [r.after_own for r in runs]))
+        for label, tests in views:
+            for d, f in zip(out, ("decision", "trivial_decision", PAPER_FIELD)):
+                d[label] = _field(tests, f)
+    return out
 
 
 def accuracy_claims(p) -> list[Claim]:
-    return accuracy_verdicts({k: _mean_scores(p, k) for k in methods.names()})
+    return accuracy_verdicts(accuracy_data(p))
 
 
-def accuracy_verdicts(m: dict[str, np.ndarray]) -> list[Claim]:
-    """m: {method: (9,) mean over seeds of the score per task}; molap, random and pca among them."""
-    names = list(m)
-    molap = m["molap"]
-    best = np.all([molap >= m[k] for k in names], 0)
-    spread = np.array([m[k] for k in names]).std(0)
-    below = {k: (molap - m[k]) for k in ("random", "pca")}
+def per_seed(a: np.ndarray, tasks=slice(None)) -> np.ndarray:
+    """(n_seeds,) the mean over ``tasks`` of (n_seeds, 9) scores."""
+    return np.asarray(a)[:, tasks].mean(1)
+
+
+SPREAD_EXCLUDES = ("dni_no_rule",)
+"""Methods left out of the spread across methods: without rule inputs a network cannot tell a
+Pro task from its Anti twin, so its spread on T1-T4 says nothing about the tasks."""
+
+
+def accuracy_verdicts(acc: Accuracy) -> list[Claim]:
+    """``acc``: :class:`Accuracy` with molap, random and pca among its labels."""
+    dec, triv, paper = acc.decision, acc.trivial, acc.paper
+    molap, n = dec["molap"], len(dec["molap"])
+    mean, tmean = molap.mean(0), triv["molap"].mean(0)
+    ok = (mean > PAPER_BAR) & (mean > tmean)
+    seeds_ok = int(((molap > PAPER_BAR) & (molap > triv["molap"])).all(1).sum())
+    lo = int(np.argmin(mean))
+    others = [k for k in dec if k != "molap"]
+    highest = [(f"MoLaP - {k}", verdict(per_seed(molap) - per_seed(dec[k]))) for k in others]
+    wins = int(np.all([mean >= dec[k].mean(0) for k in others], 0).sum())
+    spread_set = [k for k in dec if k not in SPREAD_EXCLUDES and not k.endswith(AFTER_OWN)]
+    sd = np.array([dec[k] for k in spread_set]).std(0)  # (n_seeds, 9) across methods
+    spread = verdict(per_seed(sd, slice(T5, None)) - per_seed(sd, slice(0, T5)))
+    below = [(f"MoLaP - {k} on T5-T9", verdict(per_seed(molap, slice(T5, None)) - per_seed(dec[k], slice(T5, None))))
+             for k in ("random", "pca")]
+    every = "; ".join(f"MoLaP - {k} on every task {np.mean(per_seed(molap) - per_seed(dec[k])):+.1f}"
+                      for k in ("random", "pca"))
     return [
-        _row("MoLaP > 70% decisions correct on all 9 tasks (2000-trial test set)", "> 70% on T1-T9",
-             f"{int((molap > PAPER_BAR).sum())}/9 tasks above 70% (min {molap.min():.1f}%)", bool(np.all(molap > PAPER_BAR)),
-             "04_learning_tasks", partly=(molap > PAPER_BAR).sum() >= 5),
-        _row("MoLaP is the highest method on every task", "highest on all tasks",
-             f"highest on {int(best.sum())}/9 tasks", bool(best.all()), "05_comparing_methods", partly=best.sum() >= 5),
-        _row("Methods are more similar on T1-T4 than on T5-T9", "smaller spread on T1-T4",
-             f"sd across methods {spread[:4].mean():.1f} vs {spread[4:].mean():.1f} points",
-             spread[:4].mean() < spread[4:].mean(), "05_comparing_methods"),
-        _row("No pre-training and PCA pre-training are below MoLaP, especially on T5-T9",
-             "MoLaP above both",
-             f"MoLaP - random {below['random'].mean():+.1f} (T5-T9 {below['random'][4:].mean():+.1f}); "
-             f"MoLaP - PCA {below['pca'].mean():+.1f} (T5-T9 {below['pca'][4:].mean():+.1f}) points",
-             bool(below["random"][4:].mean() > 0 and below["pca"][4:].mean() > 0), "05_comparing_methods",
-             partly=below["random"][4:].mean() > 0 or below["pca"][4:].mean() > 0),
+        measured(f"MoLaP > {PAPER_BAR:.0f}% decisions correct on all 9 tasks", "> 70% on T1-T9",
+                 f"decision units: {int(ok.sum())}/9 tasks above {PAPER_BAR:.0f}% and the trivial policy "
+                 f"(lowest {mean[lo]:.1f}% on {PAPER_LABELS[TASK_NAMES[lo]]}, trivial {tmean[lo]:.1f}%); "
+                 f"{seeds_ok}/{n} seeds with every task; the paper's score, lowest task: "
+                 f"{paper['molap'].mean(0).min():.1f}%", bool(ok.all()), "04_learning_tasks", n),
+        compared("MoLaP is the highest method on every task", "highest on all tasks", highest,
+                 "05_comparing_methods", n,
+                 detail=f"mean over tasks per seed; per task, MoLaP's mean is at or above every other's on {wins}/9"),
+        compared("Methods are more similar on T1-T4 than on T5-T9", "smaller spread on T1-T4",
+                 [("sd across methods, T5-T9 - T1-T4", spread)], "05_comparing_methods", n,
+                 detail=f"methods: {', '.join(spread_set)}"),
+        compared("No pre-training and PCA pre-training are below MoLaP, especially on T5-T9", "MoLaP above both",
+                 below, "05_comparing_methods", n, detail=every),
     ]
 
 
-def _at(levels, acc, level) -> np.ndarray:
-    return acc[int(np.argmin(np.abs(levels - level)))]
+# ---------------------------------------------------------------- learning speed
 
 
-def _fixation(p, method: str, kind: str, level: float, task: int) -> float:
-    """Mean over draws of the fixation unit's score (the paper's rule) of one task at one level."""
-    r = P.perturbation(p, method, kind, p.pilot_seed)
-    i = int(np.argmin(np.abs(np.asarray(r.levels) - level)))
-    n = get_task(r.tasks[task]).n_out  # paper = mean over units; decision = mean over units but fixation
-    return float((n * np.asarray(r.paper)[i, :, task] - (n - 1) * np.asarray(r.decision)[i, :, task]).mean())
+SPEED_METHODS = ("random", "pca", "separate")
+"""The methods whose steps to criterion MoLaP's are compared with (those with learning curves)."""
+
+
+def steps_to_learn(runs: Sequence) -> np.ndarray:
+    """(n_seeds, 9) steps to criterion per seed and task; a task never at criterion counts as one
+    validation interval past the end of its run (censored)."""
+    out = []
+    for r in runs:
+        steps = np.asarray(r.curve_steps, float)
+        end = steps[-1] + (steps[-1] - steps[-2] if len(steps) > 1 else steps[-1])
+        out.append(np.nan_to_num(steps_to_criterion(r), nan=end))
+    return np.array(out)
+
+
+def speed_claims(p) -> list[Claim]:
+    runs = {m: [P.trained(p, m, s) for s in p.seeds] for m in ("molap",) + SPEED_METHODS}
+    return speed_verdicts({m: steps_to_learn(r) for m, r in runs.items()}, p.training.schedule.n_steps)
+
+
+def speed_verdicts(steps: dict, n_steps: int) -> list[Claim]:
+    """steps: {method: (n_seeds, 9) steps to criterion}; n_steps: the run's length (the margin is
+    :data:`SPEED_MARGIN` of it). Paired over seeds and tasks: other - MoLaP (positive: MoLaP faster)."""
+    margin = SPEED_MARGIN * n_steps
+    tests = [(f"{k} - MoLaP", verdict((steps[k] - steps["molap"]).ravel(), margin=margin))
+             for k in SPEED_METHODS if k in steps]
+    n = len(steps["molap"])
+    return [compared("Pre-trained primitives make the heads learn faster (steps to criterion)",
+                     "few parameter updates (Table 1), learning from the primitives", tests,
+                     "05_comparing_methods", n, unit="steps",
+                     detail=f"paired over {n} seeds x 9 tasks; criterion {CRITERION:.0f}% decision units above "
+                            f"the trivial policy; margin +-{margin:.0f} steps")]
+
+
+# ---------------------------------------------------------------- robustness
+
+
+def _sweep(p, method: str, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """(levels, (n_seeds, n_levels, 9) mean over draws of the decision units) on every seed."""
+    rs = [P.perturbation(p, method, kind, s) for s in p.seeds]
+    return np.asarray(rs[0].levels), np.array([np.asarray(r.decision).mean(1) for r in rs])
+
+
+def _fixation(p, method: str, kind: str, level: float, task: int) -> np.ndarray:
+    """(n_seeds,) mean over draws of the fixation unit's score of one task at one level."""
+    out = []
+    for s in p.seeds:
+        r = P.perturbation(p, method, kind, s)
+        i = int(np.argmin(np.abs(np.asarray(r.levels) - level)))
+        n = get_task(r.tasks[task]).n_out  # paper = mean over units; decision = mean over units but fixation
+        out.append(float((n * np.asarray(r.paper)[i, :, task] - (n - 1) * np.asarray(r.decision)[i, :, task]).mean()))
+    return np.array(out)
 
 
 def lesion_claims(p) -> list[Claim]:
@@ -129,91 +284,130 @@ def lesion_claims(p) -> list[Claim]:
                            _fixation(p, "molap", "m2", 30, T9))
 
 
-def lesion_verdicts(sw: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]], fixation_m2_30: float) -> list[Claim]:
-    """sw: {(kind, method): (levels, (n_levels, 9) mean over draws of the score)} for every kind of
-    :data:`molap.perturb.KINDS`, molap, dni and separate among the methods; fixation_m2_30: MoLaP's
-    T9 fixation-unit score at 30% module-2 lesions."""
+def loss(levels: np.ndarray, acc: np.ndarray) -> np.ndarray:
+    """(n_seeds, n_levels, 9) accuracy minus each seed's intact accuracy (the level-0 point)."""
+    if not np.isclose(levels[0], 0.0):
+        raise MolapError(f"a sweep must start at level 0 (intact) to be judged against it, got {levels[0]}")
+    return acc - acc[:, :1]
+
+
+def lesion_verdicts(sw: dict, fixation_m2_30: np.ndarray) -> list[Claim]:
+    """sw: {(kind, method): (levels, (n_seeds, n_levels, 9) mean over draws of decision units)}
+    for every kind of :data:`molap.perturb.KINDS`, molap, dni and separate among the methods;
+    fixation_m2_30: (n_seeds,) MoLaP's T9 fixation-unit score at 30% module-2 lesions."""
     names = list(dict.fromkeys(m for _, m in sw))
-    lv, _ = sw[("m1", "molap")]
-    small = lv <= 10
-    m1 = {m: sw[("m1", m)][1][small, T9].mean() for m in names}
-    m2 = {m: sw[("m2", m)][1][:, T9].mean() for m in names}
-    at30 = {k: _at(lv, sw[(k, "molap")][1], 30)[T9] for k in ("m1", "m2")}
-    inter_worse = [_at(lv, sw[("inter", m)][1], 30).mean() < min(_at(lv, sw[(k, m)][1], 30).mean() for k in ("m1", "m2"))
-                   for m in names]
-    avg = {k: {m: sw[(k, m)][1].mean() for m in names} for k in KINDS}
-    best_kinds = [k for k, v in avg.items() if max(v, key=v.get) == "molap"]
-    t7 = {k: {m: sw[(k, m)][1][sw[(k, m)][0] <= (10 if k != "noise" else 0.03), T7].mean() for m in names}
-          for k in ("global", "silence", "noise")}
-    t7_best = [k for k in t7 if max(t7[k], key=t7[k].get) == "molap"]
-    nlv, nacc = sw[("noise", "molap")]
-    noise_t7 = (_at(nlv, nacc, 0.0)[T7], _at(nlv, nacc, 0.03)[T7])
+    others = [m for m in names if m != "molap"]
+    d = {km: loss(*v) for km, v in sw.items()}
+    lv = {k: sw[(k, "molap")][0] for k in KINDS}
+    n = len(d[("m1", "molap")])
+
+    def within(k, top):
+        return (lv[k] > 0) & (lv[k] <= top)
+
+    def at(k, level):
+        return int(np.argmin(np.abs(lv[k] - level)))
+
+    def t9(k, m, sel):
+        return d[(k, m)][:, sel, T9].mean(1)
+
+    small = within("m1", 10)
+    m1 = [(f"MoLaP - {o}", verdict(t9("m1", "molap", small) - t9("m1", o, small))) for o in ("dni", "separate")]
+    every2 = lv["m2"] > 0
+    m2 = [(f"MoLaP - {o}", verdict(t9("m2", "molap", every2) - t9("m2", o, every2))) for o in ("dni", "separate")]
+    i30 = at("m1", 30)
+    m2_vs_m1 = verdict(d[("m2", "molap")][:, i30, T9] - d[("m1", "molap")][:, i30, T9])
+    inter = [(m, verdict(np.minimum(d[("m1", m)][:, i30].mean(1), d[("m2", m)][:, i30].mean(1))
+                         - d[("inter", m)][:, i30].mean(1))) for m in names]
+    n_inter = sum(v.verdict == "better" for _, v in inter)
+    robust = {k: [(f"{k}: MoLaP - {o}", verdict(d[(k, "molap")][:, lv[k] > 0].mean((1, 2))
+                                                 - d[(k, o)][:, lv[k] > 0].mean((1, 2)))) for o in others]
+              for k in KINDS}
+    best_kinds = [k for k in KINDS if weakest(robust[k])[1].verdict == "better"]
+    worst = [weakest(robust[k]) for k in KINDS]
+    t7_sel = {"global": within("global", 10), "silence": within("silence", 10), "noise": within("noise", 0.03)}
+    t7 = [(f"{k}: MoLaP - {o}", verdict(d[(k, "molap")][:, sel, T7].mean(1) - d[(k, o)][:, sel, T7].mean(1)))
+          for k, sel in t7_sel.items() for o in others]
+    t7_worst = [weakest([t for t in t7 if t[0].startswith(k)]) for k in t7_sel]
+    i03 = at("noise", 0.03)
+    noise_t7 = d[("noise", "molap")][:, i03, T7].mean()
+    rel = "loss against each network's own intact accuracy, decision units"
     return [
-        _row("T9, M1 lesions < 10%: MoLaP above DNI, comparable to separate networks", "MoLaP > DNI, ~ separate",
-             f"MoLaP {m1['molap']:.1f}, DNI {m1['dni']:.1f}, separate {m1['separate']:.1f}",
-             m1["molap"] > m1["dni"] and abs(m1["molap"] - m1["separate"]) <= 5, "07_robustness",
-             partly=m1["molap"] > m1["dni"]),
-        _row("T9, M2 lesions: MoLaP above DNI and separate networks", "MoLaP highest",
-             f"MoLaP {m2['molap']:.1f}, DNI {m2['dni']:.1f}, separate {m2['separate']:.1f}",
-             m2["molap"] > max(m2["dni"], m2["separate"]), "07_robustness", partly=m2["molap"] > min(m2["dni"], m2["separate"])),
-        _row("T9 at 30% lesioned: M2 above M1 (MoLaP)", "M2 > M1", f"M2 {at30['m2']:.1f} vs M1 {at30['m1']:.1f}",
-             at30["m2"] > at30["m1"], "07_robustness"),
-        _row("T9 at 30% M2 lesioned: the fixation output stays high (MoLaP)", "stays high",
-             f"fixation unit {fixation_m2_30:.1f}% correct (> 90% counts as high)", fixation_m2_30 > 90,
-             "07_robustness"),
-        _row("Inter-module lesions hurt more than intra-module ones at 30%", "every method",
-             f"{sum(inter_worse)}/{len(names)} methods", all(inter_worse), "07_robustness", partly=any(inter_worse)),
-        _row("Averaged over tasks, MoLaP is the most robust for every perturbation type (Fig 4)", "all 6 types",
-             f"best for {len(best_kinds)}/6: {', '.join(best_kinds) or 'none'}", len(best_kinds) == 6,
-             "07_robustness", partly=len(best_kinds) > 0),
-        _row("T7: MoLaP highest up to 10% lesioned / silenced and to noise 0.03", "highest under all three",
-             f"highest under {', '.join(t7_best) or 'none'}", len(t7_best) == 3, "07_robustness", partly=bool(t7_best)),
-        _row("T7: MoLaP robust to noise up to sigma = 0.03", "robust",
-             f"{noise_t7[1]:.1f} at 0.03 vs {noise_t7[0]:.1f} intact (within 5 points counts as robust)",
-             noise_t7[1] > noise_t7[0] - 5, "07_robustness"),
+        compared("T9, M1 lesions up to 10%: MoLaP loses less than DNI", "MoLaP > DNI", m1[:1], "07_robustness", n,
+                 detail=rel),
+        compared("T9, M1 lesions up to 10%: MoLaP comparable to separate networks", "~ separate", m1[1:],
+                 "07_robustness", n, expected="equivalent", detail=rel),
+        compared("T9, M2 lesions: MoLaP loses less than DNI and separate networks", "MoLaP highest", m2,
+                 "07_robustness", n, detail=rel),
+        compared("T9 at 30% lesioned: M2 lesions hurt MoLaP less than M1", "M2 > M1",
+                 [("M2 - M1", m2_vs_m1)], "07_robustness", n, detail=rel),
+        measured("T9 at 30% M2 lesioned: the fixation output stays high (MoLaP)", "stays high",
+                 f"fixation unit {fixation_m2_30.mean():.1f}% correct, mean over {len(fixation_m2_30)} seeds "
+                 f"(> {FIXATION_HIGH:.0f}% counts as high)", fixation_m2_30.mean() > FIXATION_HIGH,
+                 "07_robustness", len(fixation_m2_30)),
+        compared("Inter-module lesions hurt more than intra-module ones at 30%", "every method",
+                 [weakest(inter)], "07_robustness", n,
+                 detail=f"intra - inter, mean over tasks; better for {n_inter}/{len(names)} methods"),
+        compared("Averaged over tasks, MoLaP is the most robust for every perturbation type (Fig 4)", "all 6 types",
+                 worst, "07_robustness", n,
+                 detail=f"the weakest comparison per type shown; better than every method for {len(best_kinds)}/6"
+                        f"{': ' + ', '.join(best_kinds) if best_kinds else ''}; {rel}"),
+        compared("T7: MoLaP loses least up to 10% lesioned / silenced and to noise 0.03", "highest under all three",
+                 t7_worst, "07_robustness", n, detail=f"the weakest comparison per kind shown; {rel}"),
+        measured("T7: MoLaP robust to noise up to sigma = 0.03", "robust",
+                 f"{noise_t7:+.1f} points at 0.03 against intact, mean over {n} seeds "
+                 f"(within {NOISE_TOLERANCE:.0f} points counts as robust)", noise_t7 > -NOISE_TOLERANCE,
+                 "07_robustness", n),
     ]
+
+
+# ---------------------------------------------------------------- generalisation
+
+
+class Generalisation(NamedTuple):
+    """(n_seeds, 9) decision units: each task held out of the corpus (leave-one-out ``held``,
+    leave-two-out ``held2`` with its trivial policy ``held2_trivial``), and in the full corpus
+    with PCA and with CCA (MoLaP) primitives, on the same seeds."""
+
+    held: np.ndarray
+    held2: np.ndarray
+    held2_trivial: np.ndarray
+    pca_full: np.ndarray
+    molap_full: np.ndarray
 
 
 def generalisation_claims(p) -> list[Claim]:
-    s0 = p.pilot_seed
-    held, held2 = (scores_array([P.generalisation(p, mode, "cca", s0)], field=FIELD)[0] for mode in ("loo", "l2o"))
-    pca_full, molap_full = (scores_array([P.trained(p, m, s0)], field=FIELD)[0] for m in ("pca", "molap"))
-    return generalisation_verdicts(held, held2, pca_full, molap_full)
+    folds = {mode: [P.generalisation(p, mode, "cca", s) for s in p.seeds] for mode in ("loo", "l2o")}
+    full = {m: [P.trained(p, m, s).test for s in p.seeds] for m in ("pca", "molap")}
+    return generalisation_verdicts(Generalisation(
+        _field([f.test for f in folds["loo"]], FIELD), _field([f.test for f in folds["l2o"]], FIELD),
+        _field([f.test for f in folds["l2o"]], "trivial_decision"), _field(full["pca"], FIELD),
+        _field(full["molap"], FIELD)))
 
 
-def generalisation_verdicts(held, held2, pca_full, molap_full) -> list[Claim]:
-    """(9,) scores: each task held out of the corpus (leave-one-out, leave-two-out), and in the
-    full corpus with PCA and with CCA (MoLaP) primitives."""
-    above = int((held > pca_full).sum())
+def generalisation_verdicts(g: Generalisation) -> list[Claim]:
+    n = len(g.held)
+    m2, t2 = g.held2.mean(0), g.held2_trivial.mean(0)
+    high = int(((m2 > PAPER_BAR) & (m2 > t2)).sum())
     return [
-        _row("Leave-one-out: held-out task above full-corpus PCA pre-training", "above", f"above on {above}/9 tasks "
-             f"(mean {held.mean():.1f} vs {pca_full.mean():.1f})", above == 9, "08_generalisation", partly=above >= 5),
-        _row("T7 is noticeably worse when held out", "worse",
-             f"{held[T7]:.1f} held out vs {molap_full[T7]:.1f} in the corpus", held[T7] < molap_full[T7] - 5,
-             "08_generalisation"),
-        _row("Leave-two-out stays high (> 70%) on most tasks", "majority",
-             f"{int((held2 > PAPER_BAR).sum())}/9 tasks", (held2 > PAPER_BAR).sum() >= 5, "08_generalisation"),
+        compared("Leave-one-out: held-out task above full-corpus PCA pre-training", "above",
+                 [("held out - PCA", verdict(per_seed(g.held) - per_seed(g.pca_full)))], "08_generalisation", n,
+                 detail=f"mean over tasks per seed; per task, above on {int((g.held.mean(0) > g.pca_full.mean(0)).sum())}/9"),
+        compared("T7 is noticeably worse when held out", "worse",
+                 [("in the corpus - held out", verdict(g.molap_full[:, T7] - g.held[:, T7]))], "08_generalisation", n),
+        measured("Leave-two-out stays high (> 70%) on most tasks", "majority",
+                 f"{high}/9 tasks above {PAPER_BAR:.0f}% and the trivial policy (mean over {n} seeds)", high >= 5,
+                 "08_generalisation", n),
     ]
 
 
-def paired_verdict(pair: dict, a: str, b: str, alpha: float = 0.05) -> str:
-    """One sentence on a paired comparison over seeds (:func:`molap.compare.paired`): too few seeds,
-    no measurable difference (p >= alpha), or which method is better."""
-    n, m, p = pair["n"], pair["mean"], pair["p"]
-    if n < 3 or not np.isfinite(p):
-        return (f"{a} - {b}: {m:+.2f} points over {n} seed(s); too few seeds for a test, "
-                f"so no benefit of either can be claimed from this run.")
-    if p >= alpha:
-        return (f"{a} - {b}: {m:+.2f} points (paired t-test over {n} seeds, p = {p:.2f}): "
-                f"no measurable difference.")
-    better = a if m > 0 else b
-    return f"{a} - {b}: {m:+.2f} points (paired t-test over {n} seeds, p = {p:.3f}): {better} is better."
+# ---------------------------------------------------------------- the report
 
 
 SECTIONS: dict[str, Callable] = {
     "Latent primitives (A.2.1)": primitives_claims,
     "Parameter counts (Table 1, section 4)": count_claims,
     "Accuracy (Fig 2)": accuracy_claims,
+    "Learning speed": speed_claims,
     "Robustness (Figs 3, 4, S5)": lesion_claims,
     "Generalisation (Fig 5)": generalisation_claims,
 }
@@ -245,3 +439,17 @@ def report_cached(profile=None) -> dict[str, list[Claim] | None]:
         except store.MissingResult:
             out[name] = None
     return out
+
+
+def as_json(profile=None, cached: bool = False) -> dict:
+    """The report as JSON-ready data: {"profile", "claims": [{section, claim, paper, ours,
+    verdict, chapter, kind, n_seeds, p, expected}], "missing_sections"}; ``cached``: judge only
+    results already computed, and list the sections whose results are not all there."""
+    p = get_profile(profile)
+    rows = report_cached(p) if cached else report(p)
+    out = []
+    for sec, claims in rows.items():
+        for c in claims or []:
+            out.append({"section": sec, **c._asdict(),
+                        "p": None if c.p is None or not np.isfinite(c.p) else float(c.p)})
+    return {"profile": p.name, "claims": out, "missing_sections": [k for k, v in rows.items() if v is None]}

@@ -139,6 +139,26 @@ def cmd_reproduce(args) -> None:
     print(f"total: {sum(r['wall_s'] for r in summary):.1f} s")
 
 
+def cmd_claims(args) -> None:
+    from . import claims
+    from .profiles import get_profile
+    from .report import markdown_table
+
+    p = get_profile(args.profile)
+    out = claims.as_json(p, cached=not args.compute)
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return
+    print(f"profile {out['profile']}: {len(out['claims'])} claims"
+          + (f"; not computed: {', '.join(out['missing_sections'])} (run `molap reproduce --profile {p.name}`, "
+             f"or add --compute)" if out["missing_sections"] else ""))
+    for sec in dict.fromkeys(c["section"] for c in out["claims"]):
+        rows = [{**c, "p": "" if c["p"] is None else f"{c['p']:.2g}", "n_seeds": c["n_seeds"] or "",
+                 "expected": c["expected"] or ""} for c in out["claims"] if c["section"] == sec]
+        print(f"\n{sec}\n" + markdown_table(rows, ["claim", "paper", "ours", "n_seeds", "kind", "p", "expected",
+                                                    "verdict", "chapter"]))
+
+
 def add_commands(sub) -> None:
     """Register the science subcommands on the ``molap`` parser."""
     from .methods import names
@@ -192,6 +212,14 @@ def add_commands(sub) -> None:
 
     s.add_argument("--stages", nargs="+", choices=STAGES, default=None, help="run only these stages")
     s.set_defaults(func=cmd_reproduce)
+
+    s = sub.add_parser("claims", help="every claim of the paper: our number, n seeds, the test, the verdict")
+    s.add_argument("--profile", choices=list(PROFILES), default=None,
+                   help="the results to judge (default: the book's, $MOLAP_PROFILE or quick)")
+    s.add_argument("--compute", action="store_true",
+                   help="compute missing results (default: judge only what is cached or committed)")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_claims)
 
     s = sub.add_parser("counts", help="parameter counts: the paper's Table 1, its stated sizes, our networks")
     s.add_argument("--json", action="store_true")

@@ -139,27 +139,34 @@ def run_folds(mode: str, kind: str, **kwargs) -> Folds:
 
 def run_variants(variants: Sequence[tuple[str, str]], *, init: RNNParams, layout, pretrain_config,
                  head_config: TaskTraining, n_components: int, n_trials: int, primitives_seed: int, key: jax.Array,
-                 val_key: jax.Array, test_key: jax.Array, n_test: int, progress: bool = True,
+                 train_key: jax.Array, val_key: jax.Array, test_key: jax.Array, n_test: int, progress: bool = True,
                  fit_fn: Callable[[PrimitivesConfig], Primitives] = fit) -> list[Folds]:
     """Several (mode, kind) variants, all their folds pre-trained in one vmapped computation and
-    all their held-out heads trained in another; one :class:`Folds` per variant."""
+    all their held-out heads trained in another; one :class:`Folds` per variant.
+
+    The keys are those of the full-corpus run of the same seed, so that a fold differs from it
+    only in the corpus its modules were pre-trained on: ``key`` pre-trains (as the full corpus's
+    modules are), ``train_key`` initialises the heads and draws their training batches, and
+    ``val_key`` and ``test_key`` draw the same validation and test trials, task by task (the
+    tested tasks are in corpus order, as the full run's heads are)."""
     fits = [fit_folds(mode, kind, n_components, n_trials, primitives_seed, fit_fn) for mode, kind in variants]
     tested_names = [t for t, _ in fits[0][0]]
     if any([t for t, _ in fs] != tested_names for fs, _ in fits):
         raise MolapError("variants trained together must test the same tasks in the same order")
     n_v, n_f = len(variants), len(tested_names)
     prims = jax.tree.map(lambda *a: np.concatenate(a), *[pr for _, pr in fits])  # (V * F, ...)
-    pre = pretrain_folds(prims, None, init, layout, pretrain_config, key=jax.random.fold_in(key, 0),
-                         progress=progress)
+    pre = pretrain_folds(prims, None, init, layout, pretrain_config, key=key, progress=progress)
     w_rec = pre.w_rec.reshape((n_v, n_f) + pre.w_rec.shape[1:])
     b = pre.b.reshape((n_v, n_f) + pre.b.shape[1:])
     tested = get_tasks(tested_names)
     n = init.w_rec.shape[0]
     rep = lambda a: jnp.broadcast_to(jnp.asarray(a), (n_v,) + jnp.shape(a))  # noqa: E731
-    heads = jax.tree.map(rep, init_heads(tested, n, key=jax.random.fold_in(key, 1)))
+    if tested_names != list(TASK_NAMES):
+        raise MolapError(f"folds must test the corpus's tasks in corpus order to pair with its run, got {tested_names}")
+    heads = jax.tree.map(rep, init_heads(tested, n, key=jax.random.fold_in(train_key, 0)))  # as train_heads_many
     mask = jax.tree.map(rep, head_masks(tested, n)[0])
     res = train_stacked(lambda h, x, d: fold_forward(d[0], d[1], h, x), heads, mask, tested, head_config,
-                        lambda h: head_config.l2 * jnp.sum(h.w_in ** 2), key=jnp.stack([jax.random.fold_in(key, 2)] * n_v),
+                        lambda h: head_config.l2 * jnp.sum(h.w_in ** 2), key=jnp.stack([jax.random.fold_in(train_key, 1)] * n_v),
                         val_key=jnp.stack([val_key] * n_v), data=(w_rec, b),
                         desc=f"{n_v} variant(s): training the held-out heads" if progress else None)
     fwd = jax.jit(fold_forward)

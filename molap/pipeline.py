@@ -137,7 +137,8 @@ def generalise_config(profile: Profile, mode: str, kind: str, seed: int, recipe:
     """The cache key of a generalisation variant."""
     p = profile
     return {"primitives": p.primitives, "network": p.network, "pretrain": p.pretrain, "training": recipe,
-            "evaluation": p.evaluation, "mode": mode, "kind": kind, "seed": seed}
+            "evaluation": p.evaluation, "mode": mode, "kind": kind, "seed": seed,
+            "keys": "paired with the full-corpus run"}
 
 
 def generalisation(profile: str | Profile | None = None, mode: str = "loo", kind: str = "cca",
@@ -158,8 +159,9 @@ def generalisation(profile: str | Profile | None = None, mode: str = "loo", kind
         return generalize.run_variants(
             [group[i] for i in idx], init=initial_network(p, seed), layout=p.network.layout,
             pretrain_config=p.pretrain, head_config=recipe, n_components=s.n_components, n_trials=s.n_trials,
-            primitives_seed=s.seed, key=stream(seed, Stream.PRETRAIN), val_key=stream(seed, Stream.VAL),
-            test_key=stream(seed, Stream.TEST), n_test=p.evaluation.n_test, fit_fn=fit_cached)
+            primitives_seed=s.seed, key=stream(seed, Stream.PRETRAIN), train_key=stream(seed, Stream.TRAIN),
+            val_key=stream(seed, Stream.VAL), test_key=stream(seed, Stream.TEST), n_test=p.evaluation.n_test,
+            fit_fn=fit_cached)
 
     return store.cached_many("generalise", cfgs, compute)[group.index((mode, kind))]
 

@@ -38,9 +38,10 @@ def stages(profile: Profile) -> list[tuple[str, list[tuple[str, Callable]]]]:
         ("schedule sweep", [(f"{', '.join(f)}, batch {r.batch}, {r.schedule.n_steps} steps, decay {r.schedule.decay:g}",
                              lambda f=f, r=r: curves.curves(p, f[0], r, p.sweep.seeds))
                             for r in curves.sweep_recipes(p) for f in fams if f[0] in curves.swept_methods()]),
-        ("perturbations", [(f"{m} {k}", lambda m=m, k=k: P.perturbation(p, m, k, s0))
+        ("perturbations", [(f"{m} {k}, {seeds}", lambda m=m, k=k: [P.perturbation(p, m, k, s) for s in p.seeds])
                            for m in methods.names() for k in KINDS]),
-        ("generalisation", [(f"{mode} {k}", lambda mode=mode, k=k: P.generalisation(p, mode, k, s0))
+        ("generalisation", [(f"{mode} {k}, {seeds}",
+                             lambda mode=mode, k=k: [P.generalisation(p, mode, k, s) for s in p.seeds])
                             for mode, k in P.VARIANTS]
          + [(f"new tasks, {m}", lambda m=m: P.new_task_heads(p, m, s0)) for m in P.NEW_TASK_METHODS]),
     ]

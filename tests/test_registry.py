@@ -46,7 +46,7 @@ def test_a_toy_method_trains_perturbs_and_counts_through_the_registry(toy, tiny_
     c = counts.real_counts(profile=p)["orthogonal"]
     assert c.pretrained == 0 and c.trained == counts.real_counts(profile=p)["random"].trained
     items = [item for _, its in reproduce.stages(p) for item, _ in its]
-    assert "orthogonal m1" in items and any(i.startswith("orthogonal, seeds") for i in items)
+    assert "orthogonal m1, seeds 0, 1" in items and any(i.startswith("orthogonal, seeds") for i in items)
 
 
 def test_registry_refuses_duplicates_and_unknown_names(toy):

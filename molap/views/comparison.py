@@ -5,7 +5,7 @@ learning speed, DNI's forgetting, the paper's Fig 2D-E and the per-task summary.
 built from them (:class:`Comparison`); the ``show_*`` functions display tables, the ``plot_*``
 ones return figures drawn by :mod:`molap.plots`, and :func:`check` holds the chapter's checks.
 Nothing here decides a claim: the verdicts are :mod:`molap.claims`' and
-:func:`molap.claims.paired_verdict`'s.
+:func:`molap.compare.verdict`'s.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from ..training import padded_batches
 PAIRS = (("molap", "random"), ("molap", "pca"), ("molap", "separate"), ("molap", "dni"))
 """The paired comparisons (a, b) of the chapter: a - b per seed."""
 VERDICT_PAIRS = PAIRS[:2]
-"""The pairs whose test is spelled out (:func:`molap.claims.paired_verdict`)."""
+"""The pairs whose test is spelled out (:func:`verdict_lines`)."""
 
 
 def with_curves(results: Mapping[str, Sequence[TrainedRun]]) -> list[str]:
@@ -268,8 +268,9 @@ def summary_lines(c: Comparison) -> list[str]:
 
 
 def verdict_lines(c: Comparison, pairs=VERDICT_PAIRS) -> list[str]:
-    """:func:`molap.claims.paired_verdict` of each pair."""
-    return [claims.paired_verdict(c.pairs[f"{a} - {b}"], a, b) for a, b in pairs]
+    """Each pair's paired test over seeds (:func:`molap.compare.verdict`, per-seed mean over tasks
+    of the decision units, margin +-:data:`molap.compare.MARGIN` points) in words."""
+    return [claims.describe(f"{a} - {b}", compare.verdict(c.pairs[f"{a} - {b}"]["diffs"])) for a, b in pairs]
 
 
 def _require(ok, message: str) -> None:

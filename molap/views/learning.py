@@ -227,6 +227,30 @@ def sweep_lines(profile) -> list[str]:
     return out
 
 
+def recipe_line(profile) -> str:
+    """In words: where the profile's own training recipe sits in its committed sweep: the (seed,
+    task) pairs at criterion at the end, over every swept method, at that point against the best
+    point, and its total seconds per network (one of each method) against the cheapest point's."""
+    p = P.get_profile(profile)
+    rows = sweep_rows(p)
+    t = p.training
+    here = (t.batch, t.schedule.n_steps, t.schedule.decay)
+    head = f"the {p.name} recipe: batch {t.batch}, {t.schedule.n_steps} steps, lr / {t.schedule.decay:g} per block"
+    points = {}
+    for r in rows:
+        pairs, secs, n = points.get((r.batch, r.steps, r.decay), (0, 0.0, 0))
+        points[(r.batch, r.steps, r.decay)] = (pairs + r.tasks_learned, secs + r.seconds, n + r.n_seeds * len(TASK_NAMES))
+    if here not in points:
+        return f"{head}: not a committed point of the sweep"
+    pairs, secs, n = points[here]
+    best = max(v[0] for v in points.values())
+    cheapest = min(points.items(), key=lambda kv: kv[1][1])
+    per = ", ".join(f"{r.method} {r.tasks_learned}" for r in rows if (r.batch, r.steps, r.decay) == here)
+    return (f"{head}: {pairs} of {n} (seed, task) pairs at criterion at the end over every swept method ({per}); "
+            f"the most at any committed point: {best}; {secs:.0f} s per network of each method, against "
+            f"{cheapest[1][1]:.0f} s at the cheapest point (batch {cheapest[0][0]}, {cheapest[1][0]} pairs)")
+
+
 def _point_label(r, decay: float) -> str:
     return f"batch {r.batch}" + ("" if r.schedule.decay == decay else f", decay {r.schedule.decay:g}")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..claims import VERDICTS, Claim
+from ..claims import VERDICTS, Claim, as_paper_says
 
 Report = dict[str, list[Claim] | None]
 
@@ -28,17 +28,31 @@ def claims_markdown(profile, rows: Report, paper: Report | None) -> str:
     lines = []
     for section, mine in rows.items():
         other = None if paper is None else paper[section]
-        head = f"| claim | paper | ours ({profile.name}) | verdict |"
+        head = f"| claim | paper | ours ({profile.name}) | seeds | paper predicts | verdict |"
         if paper is not None:
             head += " ours (paper profile, GPU) | verdict |"
         lines += [f"**{section}**", "", head, "|" + "---|" * (head.count("|") - 1)]
         for i, r in enumerate(mine):
-            line = f"| [{r.claim}]({r.chapter}.md) | {r.paper} | {r.ours} | **{r.verdict}** |"
+            line = (f"| [{r.claim}]({r.chapter}.md) | {r.paper} | {r.ours} | {r.n_seeds or ''} | "
+                    f"{r.expected or 'reproduced'} | **{r.verdict}** |")
             if paper is not None:
                 line += f" {other[i].ours} | **{other[i].verdict}** |" if other is not None else " not computed | |"
             lines.append(line)
         lines.append("")
     return "\n".join(lines)
+
+
+SECTION_COLUMNS = ["claim", "paper", "ours", "n_seeds", "expected", "verdict"]
+SECTION_HEADERS = ["claim", "paper", "ours", "seeds", "paper predicts (comparisons)", "verdict"]
+
+
+def show_section(profile, name: str) -> None:
+    """One section of :mod:`molap.claims` as a table (a chapter's "claims, checked" cell)."""
+    from .. import claims
+    from ..report import show_table
+
+    show_table([c._replace(n_seeds=c.n_seeds or "", expected=c.expected or "") for c in claims.section(profile, name)],
+               SECTION_COLUMNS, headers=SECTION_HEADERS)
 
 
 def show_claims(profile, rows: Report, paper: Report | None) -> None:
@@ -49,10 +63,11 @@ def show_claims(profile, rows: Report, paper: Report | None) -> None:
 
 
 def tally(profile, rows: Report, paper: Report | None) -> str:
-    """How many claims got each verdict, per profile."""
+    """How many claims got each verdict, and how many came out as the paper says, per profile."""
     mine = [r for v in rows.values() for r in v]
     t = Counter(r.verdict for r in mine)
-    out = f"{profile.name}: " + ", ".join(f"{k}: {v}" for k, v in sorted(t.items())) + f" (of {len(mine)} claims)"
+    out = (f"{profile.name}: " + ", ".join(f"{k}: {v}" for k, v in sorted(t.items())) + f" (of {len(mine)} claims; "
+           f"{sum(map(as_paper_says, mine))} as the paper says)")
     if paper is not None:
         done = [r for v in paper.values() if v for r in v]
         t = Counter(r.verdict for r in done)
@@ -61,8 +76,9 @@ def tally(profile, rows: Report, paper: Report | None) -> str:
 
 
 def check(rows: Report) -> None:
-    """The report's own checks: every claim measured, with a known verdict, none NaN."""
+    """The report's own checks: every claim measured, with a known verdict of its kind, none NaN."""
     flat = [r for v in rows.values() for r in v]
-    assert len(flat) >= 18 and all(r.verdict in VERDICTS for r in flat)
+    assert len(flat) >= 22 and all(r.verdict in VERDICTS for r in flat)
+    assert all((r.kind == "comparison") == (r.p is not None) == (r.expected is not None) for r in flat), flat
     assert all(r.ours and "nan" not in r.ours for r in flat), [r for r in flat if "nan" in r.ours]
     assert [r.verdict for r in flat if r.claim.startswith("Table 1")] == ["inconsistent"]
