@@ -69,7 +69,8 @@ def curves(profile: str | Profile | None, method: str, recipe: TaskTraining, see
 def sweep_recipes(profile: str | Profile | None) -> list[TaskTraining]:
     """The recipes of the profile's schedule sweep (:class:`molap.profiles.SweepSetup`)."""
     p = get_profile(profile)
-    return [sweep_recipe(p.training, pt[0], pt[1], pt[2] if len(pt) > 2 else p.sweep.decay) for pt in p.sweep.points]
+    base = replace(p.training, clip=p.sweep.clip)
+    return [sweep_recipe(base, pt[0], pt[1], pt[2] if len(pt) > 2 else p.sweep.decay) for pt in p.sweep.points]
 
 
 def swept_methods() -> tuple[str, ...]:

@@ -60,3 +60,8 @@ def test_the_sweep_view_tabulates_and_plots_every_swept_method(tiny_frozen):
     fig = V.plot_sweep(SWEPT)
     assert len(fig.axes) == 2 * len(ms)
     assert V.sweep_rows(TINY) == [] and V.plot_sweep(TINY) is None
+    # TINY's own recipe (batch 16, 20 steps) is no point of its sweep, and says so
+    assert V.recipe_line(SWEPT) == ("the tiny recipe: batch 16, 20 steps, lr / 1.5 per block: "
+                                    "not a committed point of the sweep")
+    clipped = replace(SWEPT, training=replace(SWEPT.training, clip=1.0))
+    assert "gradient clipped to norm 1 (the sweep: unclipped)" in V.recipe_line(clipped)

@@ -236,6 +236,9 @@ def recipe_line(profile) -> str:
     t = p.training
     here = (t.batch, t.schedule.n_steps, t.schedule.decay)
     head = f"the {p.name} recipe: batch {t.batch}, {t.schedule.n_steps} steps, lr / {t.schedule.decay:g} per block"
+    if t.clip != p.sweep.clip:
+        head += (f", gradient clipped to norm {t.clip:g}" if t.clip else ", unclipped") + (
+            " (the sweep: unclipped)" if p.sweep.clip is None else f" (the sweep: clipped to {p.sweep.clip:g})")
     points = {}
     for r in rows:
         pairs, secs, n = points.get((r.batch, r.steps, r.decay), (0, 0.0, 0))
