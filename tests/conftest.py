@@ -65,3 +65,9 @@ def tiny_generalisation(tiny_frozen, _session_cache):
     with _exclusive(_session_cache / "tiny_generalisation.lock"):
         P.generalisation(tiny_frozen, "l2o", "pca", 0)
     return tiny_frozen
+
+
+@pytest.fixture()
+def committed_only(tmp_path, monkeypatch):
+    """An empty cache, so every result must come from results/."""
+    monkeypatch.setenv("MOLAP_CACHE", str(tmp_path))

@@ -31,12 +31,6 @@ def decision_accuracy(y, target) -> float:
     return float(100 * (np.abs(m - ms)[:, 1:] <= 0.1 + 1e-6).mean())
 
 
-@pytest.fixture()
-def committed_only(tmp_path, monkeypatch):
-    """An empty cache, so every result must come from results/."""
-    monkeypatch.setenv("MOLAP_CACHE", str(tmp_path))
-
-
 @pytest.mark.parametrize("profile, method", [("quick", "molap"), ("quick", "separate"), ("standard", "molap"),
                                              ("standard", "random"), ("standard", "separate")])
 def test_committed_networks_score_the_same_on_fresh_trials(profile, method, committed_only):

@@ -19,12 +19,6 @@ PREFIX_STEPS = 200
 LOSS_RTOL = 0.02  #: per-step loss, relative; measured at most 0.35% between the H100 and the 2-core CPU
 
 
-@pytest.fixture()
-def committed_only(tmp_path, monkeypatch):
-    """An empty cache, so every result must come from results/."""
-    monkeypatch.setenv("MOLAP_CACHE", str(tmp_path))
-
-
 def test_committed_results_are_complete_and_none_is_stale(committed_only):
     """One lookup of every item of the committed profiles: quick is complete, and every committed
     entry is asked for by a current configuration of quick, standard or paper."""
