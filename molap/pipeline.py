@@ -105,7 +105,7 @@ def trained(profile: str | Profile | None = None, method: str = "molap", seed: i
         return [out[i] for i in idx]
 
     mine = [i for i, s in enumerate(group) if (s.method, s.seed) == (method, seed)][0]
-    return store.cached_many("trained", cfgs, compute)[mine]
+    return store.cached_many("trained", cfgs, compute, asked=mine)[mine]
 
 
 def perturb_config(profile: Profile, method: str, seed: int, recipe: TaskTraining, kind: str, levels: tuple) -> dict:
@@ -163,7 +163,8 @@ def generalisation(profile: str | Profile | None = None, mode: str = "loo", kind
             val_key=stream(seed, Stream.VAL), test_key=stream(seed, Stream.TEST), n_test=p.evaluation.n_test,
             fit_fn=fit_cached)
 
-    return store.cached_many("generalise", cfgs, compute)[group.index((mode, kind))]
+    i = group.index((mode, kind))
+    return store.cached_many("generalise", cfgs, compute, asked=i)[i]
 
 
 def new_tasks_config(profile: Profile, method: str, seed: int, recipe: TaskTraining, tasks) -> dict:
@@ -198,4 +199,4 @@ def new_task_heads(profile: str | Profile | None = None, method: str = "molap", 
             out.append(NewTaskHeads(group[j], seed, [t.name for t in ts], test, r.curve_steps, r.curve))
         return out
 
-    return store.cached_many("newtasks", cfgs, compute)[-1]
+    return store.cached_many("newtasks", cfgs, compute, asked=-1)[-1]

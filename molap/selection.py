@@ -65,7 +65,8 @@ def learning_rate(profile: str | Profile | None = None, method: str = "molap") -
             out.append(LRChoice(float(LR_GRID[scores.index(max(scores))]), list(LR_GRID), scores))
         return out
 
-    return store.cached_many("lr", cfgs, compute)[group.index(method)]
+    i = group.index(method)
+    return store.cached_many("lr", cfgs, compute, asked=i)[i]
 
 
 def selected_recipe(profile: Profile, method: str) -> TaskTraining:

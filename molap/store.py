@@ -147,7 +147,15 @@ def cache_dir() -> Path:
     else:
         root = Path(__file__).resolve().parents[1]
         d = root / ".molap_cache" if (root / "pyproject.toml").exists() else Path.home() / ".cache" / "molap"
-    d.mkdir(parents=True, exist_ok=True)
+    where = f"MOLAP_CACHE={env!r}" if env else f"the cache directory {str(d)!r}"
+    if d.exists() and not d.is_dir():
+        raise MolapError(f"{where} is not a directory; expected a writable directory")
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise MolapError(f"{where} cannot be created ({e.strerror}); expected a writable directory") from None
+    if not os.access(d, os.W_OK | os.X_OK):
+        raise MolapError(f"{where} is not writable; expected a writable directory")
     return d
 
 
@@ -155,6 +163,8 @@ def results_dir() -> Path:
     """The committed results (``results/`` at the repository root, or ``$MOLAP_RESULTS``): read
     after the cache, never written by :func:`cached`."""
     env = os.environ.get("MOLAP_RESULTS")
+    if env and not Path(env).is_dir():
+        raise MolapError(f"MOLAP_RESULTS={env!r} is not a directory; expected the committed results' directory")
     return Path(env) if env else Path(__file__).resolve().parents[1] / "results"
 
 
@@ -271,10 +281,12 @@ def lookup_meta(kind: str, config) -> dict | None:
     return None
 
 
-def cached_many(kind: str, configs: list, compute: Callable[[list[int]], list], *, refresh: bool = False) -> list:
+def cached_many(kind: str, configs: list, compute: Callable[[list[int]], list], *, refresh: bool = False,
+                asked: int | None = None) -> list:
     """Results for several configurations of one kind: the entries found are loaded, and the
     missing ones are computed together by ``compute(indices)`` (a list of results in the same
-    order), then written to the cache one entry each."""
+    order), then written to the cache one entry each. ``asked``: the index of the configuration
+    the caller wants (the others are computed with it); a read-only miss names it."""
     out, missing = [None] * len(configs), []
     for i, c in enumerate(configs):
         found, obj = (False, None) if refresh else lookup(kind, c)
@@ -284,9 +296,13 @@ def cached_many(kind: str, configs: list, compute: Callable[[list[int]], list], 
             missing.append(i)
     if not missing:
         return out
+    if not _READ_ONLY["on"]:
+        cache_dir()  # a cache that cannot be written fails now, not after the work is done
     if _READ_ONLY["on"]:
-        group = f" (first of {len(missing)} missing results computed together)" if len(missing) > 1 else ""
-        raise MissingResult(f"no {kind!r} result for {_plain(configs[missing[0]])}{group} (missing or stale); "
+        named = asked % len(configs) if asked is not None and asked % len(configs) in missing else missing[0]
+        others = len(missing) - 1
+        group = f" (computed together with {others} other missing result(s))" if others else ""
+        raise MissingResult(f"no {kind!r} result for {_plain(configs[named])}{group} (missing or stale); "
                             f"run `molap reproduce` for this profile")
     t = time.perf_counter()
     results = compute(missing)

@@ -132,6 +132,18 @@ def test_cache_recomputes_corrupt_entries(tmp_path, monkeypatch):
     assert len(calls) == 3 and np.array_equal(c["v"], np.arange(3)) and path.exists()
 
 
+def test_a_read_only_miss_names_the_result_asked_for(tmp_path, monkeypatch):
+    """Results computed together: the error names the configuration the caller asked for, not
+    the first missing one of its group."""
+    monkeypatch.setenv("MOLAP_CACHE", str(tmp_path))
+    monkeypatch.setenv("MOLAP_RESULTS", str(tmp_path))
+    configs = [{"method": "other"}, {"method": "mine"}]
+    with store.read_only(), pytest.raises(store.MissingResult, match="'mine'.*together with 1 other"):
+        store.cached_many("t", configs, lambda idx: [{} for _ in idx], asked=1)
+    with store.read_only(), pytest.raises(store.MissingResult, match="'other'.*together with 1 other"):
+        store.cached_many("t", configs, lambda idx: [{} for _ in idx])
+
+
 def test_recipe_options_are_checked_and_clipping_bounds_each_task_network():
     import optax
 

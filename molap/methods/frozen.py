@@ -87,7 +87,8 @@ def pretrained(profile, kind: str, seed: int, tasks=None) -> Modules:
         r = pretrain_folds(prims, tasks, init, p.network.layout, p.pretrain, key=keys)
         return [Modules(r.w_rec[j], r.b[j], jax.tree.map(lambda a, j=j: a[j], r)) for j in range(len(sel))]
 
-    return store.cached_many("modules", cfgs, compute)[group.index((kind, seed))]
+    i = group.index((kind, seed))
+    return store.cached_many("modules", cfgs, compute, asked=i)[i]
 
 
 @dataclass(frozen=True)
