@@ -10,7 +10,7 @@ from pathlib import Path
 from .errors import MolapError
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -25,6 +25,48 @@ def _int(text: str) -> int:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
+
+def seed_arg(text: str) -> int:
+    """A ``--seed``: an integer in [0, 2**32) (a larger or negative one would alias another seed)."""
+    value = _int(text)
+    if not 0 <= value < 2 ** 32:
+        raise argparse.ArgumentTypeError(f"expected a seed in [0, 2**32), got {text!r}")
+    return value
+
+
+def count_arg(limit: int, what: str = "trials"):
+    """A positive integer of at most ``limit`` (checked before any work is done)."""
+    def parse(text: str) -> int:
+        value = positive_int(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"expected at most {limit:,} {what}, got {text!r}")
+        return value
+    return parse
+
+
+def finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def npz_path(text: str) -> Path:
+    """An ``--out`` file: a path ending in .npz, in a directory that exists, not a directory itself."""
+    out = Path(text)
+    if out.suffix != ".npz":
+        raise argparse.ArgumentTypeError(f"expected a file name ending in .npz, got {text!r}")
+    if out.is_dir():
+        raise argparse.ArgumentTypeError(f"expected a file, got the directory {text!r}")
+    if not out.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"output directory {str(out.parent)!r} does not exist")
+    return out
+
+
 
 
 def _print_table(rows: list[dict], columns: list[str]) -> None:
@@ -54,9 +96,7 @@ def cmd_sample(args) -> None:
 
     from .tasks import sample
 
-    out = Path(args.out)
-    if not out.parent.is_dir():
-        raise MolapError(f"output directory {str(out.parent)!r} does not exist")
+    out = args.out
     batch = sample(args.task, jax.random.key(args.seed), args.trials)
     np.savez(
         out,
@@ -69,6 +109,7 @@ def cmd_sample(args) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .tasks.batches import MAX_TRIALS
     p = argparse.ArgumentParser(prog="molap", description="Modular Latent Primitives (MoLaP) in JAX/Flax.")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -78,9 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("sample", help="draw a batch of one task and save it as .npz")
     s.add_argument("task")
-    s.add_argument("--trials", type=_positive_int, default=200)
-    s.add_argument("--seed", type=_int, default=0)
-    s.add_argument("--out", required=True, help="output .npz file")
+    s.add_argument("--trials", type=count_arg(MAX_TRIALS), default=200)
+    s.add_argument("--seed", type=seed_arg, default=0)
+    s.add_argument("--out", type=npz_path, required=True, help="output .npz file")
     s.set_defaults(func=cmd_sample)
 
     from . import cli_science

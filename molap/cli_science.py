@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 
-
-def _components(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+from .cli import count_arg, finite_float, positive_int, seed_arg
 
 
 def cmd_primitives(args) -> None:
@@ -19,7 +13,7 @@ def cmd_primitives(args) -> None:
 
     kind = {"cca": "cca", "pca": "pca", "pca-joint": "pca_joint"}[args.kind]
     profile = get_profile(args.profile)
-    trials = args.trials or profile.primitives.n_trials
+    trials = profile.primitives.n_trials if args.trials is None else args.trials
     p = fit(PrimitivesConfig(kind, args.components, trials, args.seed, tuple(args.tasks) if args.tasks else None))
     out = {
         "kind": kind,
@@ -162,6 +156,7 @@ def cmd_claims(args) -> None:
 def add_commands(sub) -> None:
     """Register the science subcommands on the ``molap`` parser."""
     from .methods import names
+    from .primitives import MAX_FIT_TRIALS
     from .profiles import PROFILES
     from .tasks import TASK_NAMES
 
@@ -169,18 +164,19 @@ def add_commands(sub) -> None:
 
     s = sub.add_parser("primitives", help="fit CCA or PCA primitives and report R2 / explained variance")
     s.add_argument("--kind", choices=["cca", "pca", "pca-joint"], default="cca", help="the primitive kind")
-    s.add_argument("--components", type=_components, default=2)
+    s.add_argument("--components", type=positive_int, default=2)
     s.add_argument("--tasks", nargs="+", metavar="TASK", help=f"task subset (default all): {' '.join(TASK_NAMES)}")
     s.add_argument("--profile", choices=list(PROFILES), default=None, help="sets the corpus size (default $MOLAP_PROFILE or quick)")
-    s.add_argument("--trials", type=int, default=None, help="trials per task in the corpus (overrides the profile)")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--trials", type=count_arg(MAX_FIT_TRIALS), default=None,
+                   help="trials per task in the corpus (overrides the profile)")
+    s.add_argument("--seed", type=seed_arg, default=0)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_primitives)
 
     s = sub.add_parser("train", help="train a method on the nine tasks (cached) and test it")
     s.add_argument("--method", default="molap", help=f"one of {method_names}")
     s.add_argument("--profile", choices=list(PROFILES), default=None)
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--seed", type=seed_arg, default=0)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_train)
 
@@ -191,8 +187,8 @@ def add_commands(sub) -> None:
     s.add_argument("--method", default="molap", help=f"one of {method_names}")
     s.add_argument("--profile", choices=list(PROFILES), default=None)
     s.add_argument("--tasks", nargs="+", metavar="TASK")
-    s.add_argument("--levels", nargs="+", type=float, help="levels (percent, or sigma for noise); default: the paper's grid")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--levels", nargs="+", type=finite_float, help="levels (percent, or sigma for noise); default: the paper's grid")
+    s.add_argument("--seed", type=seed_arg, default=0)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_perturb)
 
@@ -200,7 +196,7 @@ def add_commands(sub) -> None:
     s.add_argument("--mode", choices=["loo", "l2o"], default="loo")
     s.add_argument("--kind", choices=["cca", "pca"], default="cca", help="the primitive kind of the folds")
     s.add_argument("--profile", choices=list(PROFILES), default=None)
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--seed", type=seed_arg, default=0)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_generalize)
 

@@ -51,6 +51,9 @@ def _check(outputs, targets) -> tuple[jax.Array, jax.Array]:
         raise MolapError(f"trials must have at least {WINDOW} steps, got {outputs.shape[1]}")
     if outputs.shape[2] < 2:
         raise MolapError(f"need a fixation unit and at least one decision unit, got {outputs.shape[2]} units")
+    for name, a in (("outputs", outputs), ("targets", targets)):
+        if not isinstance(a, jax.core.Tracer) and not bool(jnp.isfinite(a).all()):
+            raise MolapError(f"{name} contain NaN or inf; expected finite values (a diverged network?)")
     return outputs, targets
 
 

@@ -131,6 +131,8 @@ def run(params: RNNParams, inputs: jax.Array, *, unroll: int | None = None, sile
         raise MolapError(
             f"inputs must have shape (trials, steps, {params.w_in.shape[0]}), got {tuple(inputs.shape)}"
         )
+    if not isinstance(inputs, jax.core.Tracer) and not bool(jnp.isfinite(inputs).all()):
+        raise MolapError("inputs contain NaN or inf; expected finite values")
     drive = inputs @ params.w_in + params.b  # (B, T, N): the input projection, hoisted out of the loop
     keep = 1.0 if silence is None else 1.0 - silence
 

@@ -53,7 +53,7 @@ def check_levels(kind: str, levels: Sequence[float]) -> np.ndarray:
     if kind == "noise":
         if (lv < 0).any() or not np.isfinite(lv).all():
             raise MolapError(f"noise sigma must be >= 0, got {lv.tolist()}")
-    elif (lv < 0).any() or (lv > 100).any():
+    elif not np.isfinite(lv).all() or (lv < 0).any() or (lv > 100).any():
         raise MolapError(f"lesion and silencing levels are percentages in [0, 100], got {lv.tolist()}")
     return lv
 

@@ -25,9 +25,13 @@ import numpy as np
 
 from . import store
 from .errors import MolapError
+from .streams import check_seed
 from .tasks import get_tasks, sample_corpus, stack_inputs
 
 KINDS = ("cca", "pca", "pca_joint")
+MAX_FIT_TRIALS = 5000
+"""Most trials per task a fit accepts: the nine tasks' corpus matrices (float64) then take about
+2 GB (the paper fits 2000)."""
 """Primitive kinds (the word ``method`` is kept for training methods, :mod:`molap.methods`)."""
 
 
@@ -84,6 +88,10 @@ def corpus_matrices(tasks: Sequence[str] | None, key: jax.Array, n_trials: int) 
 def _check(config: PrimitivesConfig, n_x: int, n_y: int) -> None:
     if config.kind not in KINDS:
         raise MolapError(f"unknown primitive kind {config.kind!r}; expected one of {KINDS}")
+    n = config.n_trials
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 2 <= n <= MAX_FIT_TRIALS:
+        raise MolapError(f"n_trials (trials per task in the corpus) must be an integer in [2, {MAX_FIT_TRIALS}], "
+                         f"got {n!r}")
     r = config.n_components
     limit = min(n_x, n_y)
     if isinstance(r, bool) or not isinstance(r, (int, np.integer)) or not 1 <= r <= limit:
@@ -112,8 +120,8 @@ def fit(config: PrimitivesConfig = PrimitivesConfig()) -> Primitives:
     from sklearn.decomposition import PCA
 
     tasks = get_tasks(config.tasks)
-    x, y = corpus_matrices(tasks, jax.random.key(config.seed), config.n_trials)
-    _check(config, x.shape[1], y.shape[1])
+    _check(config, sum(t.n_in for t in tasks), sum(t.n_out for t in tasks))  # before the corpus is drawn
+    x, y = corpus_matrices(tasks, jax.random.key(check_seed(config.seed)), config.n_trials)
     r = int(config.n_components)
     xm, xs = _standardise(x)
     ym, ys = _standardise(y)

@@ -37,6 +37,20 @@ def check_seed(seed) -> int:
     return int(seed)
 
 
+def check_key(key, what: str = "key", batch: tuple[int, ...] | None = ()) -> jax.Array:
+    """A JAX random key (``jax.random.key(seed)``, or a legacy ``PRNGKey``) of batch shape
+    ``batch`` (None: any), or one clear error naming ``what``."""
+    typed = isinstance(key, jax.Array) and jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)
+    raw = isinstance(key, (jax.Array, np.ndarray)) and key.dtype == np.uint32 and key.shape[-1:] == (2,)
+    shape = key.shape if typed else key.shape[:-1] if raw else None
+    if shape is not None and (batch is None or shape == batch):
+        return key
+    want = "a JAX random key (jax.random.key(seed))" if batch == () else \
+        f"an array of JAX random keys of shape {batch}" if batch else "JAX random keys"
+    got = f"keys of shape {shape}" if shape is not None else f"{type(key).__name__} {key!r}"
+    raise MolapError(f"{what} must be {want}, got {got}")
+
+
 def stream(seed: int, which: Stream) -> jax.Array:
     """The key of one random stream of a seed."""
     return jax.random.fold_in(jax.random.key(check_seed(seed)), int(Stream(which)))

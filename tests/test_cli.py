@@ -53,6 +53,12 @@ def test_sample_writes_npz(tmp_path, capsys):
         (["sample", "mem_pro", "--trials", "0", "--out", "x.npz"], "expected a positive integer, got '0'"),
         (["sample", "mem_pro", "--trials", "2.5", "--out", "x.npz"], "expected a positive integer, got '2.5'"),
         (["sample", "mem_pro", "--out", "/no/such/dir/x.npz"], "output directory '/no/such/dir' does not exist"),
+        (["sample", "mem_pro", "--out", "batch"], "expected a file name ending in .npz, got 'batch'"),
+        (["sample", "mem_pro", "--out", "."], "expected a file name ending in .npz, got '.'"),
+        (["sample", "mem_pro", "--trials", "1000000000", "--out", "x.npz"], "expected at most 100,000 trials"),
+        (["sample", "mem_pro", "--seed", "-1", "--out", "x.npz"], "expected a seed in [0, 2**32), got '-1'"),
+        (["sample", "mem_pro", "--seed", "4294967296", "--out", "x.npz"], "expected a seed in [0, 2**32)"),
+        (["sample", "mem_pro", "--seed", str(2 ** 70), "--out", "x.npz"], "expected a seed in [0, 2**32)"),
     ],
 )
 def test_bad_input_is_a_clear_error(argv, message, tmp_path, monkeypatch, capsys):
@@ -108,7 +114,12 @@ def test_counts_json(capsys):
         (["train", "--profile", "huge"], "invalid choice: 'huge'"),
         (["primitives", "--components", "40", "--trials", "20"], "component count must be an integer in [1, 22]"),
         (["primitives", "--tasks", "nope", "--trials", "20"], "unknown task 'nope'"),
-        (["train", "--seed", "x"], "invalid int value: 'x'"),
+        (["train", "--seed", "x"], "expected an integer, got 'x'"),
+        (["primitives", "--trials", "0"], "expected a positive integer, got '0'"),
+        (["primitives", "--trials", "1"], "n_trials (trials per task in the corpus) must be an integer in [2, 5000]"),
+        (["primitives", "--components", "0"], "expected a positive integer, got '0'"),
+        (["primitives", "--seed", "-1"], "expected a seed in [0, 2**32)"),
+        (["perturb", "--kind", "m1", "--levels", "nan"], "expected a finite number, got 'nan'"),
         (["perturb", "--kind", "m1", "--profile", "tiny", "--levels", "-5"], "percentages in [0, 100]"),
         (["perturb", "--kind", "noise", "--profile", "tiny", "--levels", "-0.1"], "sigma must be >= 0"),
         (["perturb", "--kind", "m3"], "invalid choice: 'm3'"),
@@ -155,3 +166,24 @@ def test_claims_json_judges_the_committed_quick_results(capsys, monkeypatch):
             assert r["verdict"] in claims.MEASUREMENT_VERDICTS and r["p"] is None
     assert main(["claims", "--profile", "quick"]) == 0
     assert "Learning speed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("file", "is not a directory; expected a writable directory"),
+    ("/proc/molap-cache", "cannot be created"),
+])
+def test_an_unusable_cache_fails_before_any_work(setting, message, tmp_path, monkeypatch, capsys):
+    if setting == "file":
+        setting = str(tmp_path / "a-file")
+        open(setting, "w").close()
+    monkeypatch.setenv("MOLAP_CACHE", setting)
+    code, err = run_cli(["train", "--profile", "tiny"], capsys)
+    assert code == 2 and f"MOLAP_CACHE={setting!r} {message}" in err, err
+    assert "pre-training" not in err  # nothing was computed first
+
+
+def test_a_missing_results_directory_is_an_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MOLAP_CACHE", str(tmp_path))
+    monkeypatch.setenv("MOLAP_RESULTS", "/nonexistent")
+    code, err = run_cli(["train", "--profile", "quick"], capsys)
+    assert code == 2 and "MOLAP_RESULTS='/nonexistent' is not a directory" in err, err

@@ -45,6 +45,7 @@ def test_silencing_clamps_units_to_zero():
 @pytest.mark.parametrize("kind, levels, msg", [
     ("m1", [-5], r"percentages in \[0, 100\]"), ("global", [120], r"percentages in \[0, 100\]"),
     ("noise", [-0.01], "sigma must be >= 0"), ("m1", [], "non-empty"),
+    ("m1", [float("nan")], r"percentages in \[0, 100\], got \[nan\]"), ("noise", [float("inf")], "sigma must be >= 0"),
 ])
 def test_bad_levels(kind, levels, msg):
     with pytest.raises(MolapError, match=msg):

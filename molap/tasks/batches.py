@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import MolapError
+from ..streams import check_key
 from .corpus import PAPER_LABELS, get_task, get_tasks
 from .task import ANGLES, EPOCHS, LEAD, N_ANGLES, N_STEPS, NOISE_STD, Task, on
 
@@ -31,10 +32,16 @@ def _tag(name: str) -> int:
     return zlib.crc32(name.encode()) & 0x7FFFFFFF
 
 
+MAX_TRIALS = 100_000
+"""Most trials one batch may hold (per task): the largest task's batch is then about 300 MB."""
+
+
 def check_trials(n_trials) -> int:
-    """Validate a trial count: a positive integer."""
+    """Validate a trial count: a positive integer of at most :data:`MAX_TRIALS`."""
     if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials <= 0:
         raise MolapError(f"trial count must be a positive integer, got {n_trials!r}")
+    if n_trials > MAX_TRIALS:
+        raise MolapError(f"trial count must be at most {MAX_TRIALS:,} per task and batch, got {n_trials!r}")
     return int(n_trials)
 
 
@@ -81,6 +88,7 @@ def sample_corpus(
     ``sample(t, key, n) == sample_corpus(..., key, n)[t.name]``.
     """
     ts = get_tasks(tasks)
+    check_key(key)
     n = check_trials(n_trials)
     _check_scaling(scaling)
     for t in ts:

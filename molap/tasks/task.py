@@ -9,6 +9,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..errors import MolapError
+
 
 # Timeline (0-based, half-open step indices on the 110-step axis).
 N_STEPS = 110
@@ -67,6 +69,21 @@ class Task:
     noise_group: str | None = None
     description: str = ""
 
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise MolapError(f"a task's name must be a non-empty string, got {self.name!r}")
+        for side in ("inputs", "outputs"):
+            names = getattr(self, side)
+            if isinstance(names, str) or not all(isinstance(c, str) for c in names) or len(names) == 0:
+                raise MolapError(f"task {self.name!r}: {side} must be a non-empty sequence of channel names "
+                                 f"(fixation, channel 0, is implicit), got {names!r}")
+            object.__setattr__(self, side, tuple(names))
+        if not callable(self.signals):
+            raise MolapError(f"task {self.name!r}: signals must be a function Trial -> (stimulus inputs, targets), "
+                             f"got {self.signals!r}")
+        if self.noise_group is not None and not isinstance(self.noise_group, str):
+            raise MolapError(f"task {self.name!r}: noise_group must be a string or None, got {self.noise_group!r}")
+
     @property
     def n_in(self) -> int:
         return 1 + len(self.inputs)
@@ -90,8 +107,12 @@ class Task:
     def clean(self, theta1: jax.Array, theta2: jax.Array) -> tuple[jax.Array, jax.Array]:
         """Noise-free raw signals of one trial: inputs (110, n_in), targets (110, n_out)."""
         stim, dec = self.signals(Trial(theta1, theta2))
-        stim = jnp.asarray(stim, jnp.float32).reshape(N_STEPS, len(self.inputs))
-        dec = jnp.asarray(dec, jnp.float32).reshape(N_STEPS, len(self.outputs))
+        stim, dec = jnp.asarray(stim, jnp.float32), jnp.asarray(dec, jnp.float32)
+        want = ((N_STEPS, len(self.inputs)), (N_STEPS, len(self.outputs)))
+        if stim.size != N_STEPS * len(self.inputs) or dec.size != N_STEPS * len(self.outputs):
+            raise MolapError(f"task {self.name!r}: signals must return stimulus inputs of shape {want[0]} and targets "
+                             f"of shape {want[1]} (one column per channel name), got {stim.shape} and {dec.shape}")
+        stim, dec = stim.reshape(want[0]), dec.reshape(want[1])
         fix = on(LEAD, GO)[:, None]
         return jnp.concatenate([fix, stim], 1), jnp.concatenate([fix, dec], 1)
 
@@ -111,6 +132,10 @@ def _scale(task: Task) -> tuple[float, float]:
         with jax.ensure_compile_time_eval():
             a1, a2 = jnp.meshgrid(ANGLES, ANGLES, indexing="ij")
             x, y = jax.vmap(task.clean)(a1.ravel(), a2.ravel())
+            if not (bool(jnp.isfinite(x).all()) and bool(jnp.isfinite(y).all())):
+                side = "stimulus inputs" if not bool(jnp.isfinite(x).all()) else "targets"
+                raise MolapError(f"task {task.name!r}: signals gave non-finite {side} (NaN or inf) on the angle grid; "
+                                 "expected finite values for every pair of angles")
             r_in = max(1.0, float(jnp.abs(x).max()))
             r_out = max(1.0, float(jnp.abs(y).max()))
         _SCALE_CACHE[key] = (r_in, r_out)

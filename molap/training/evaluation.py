@@ -8,13 +8,18 @@ from typing import Callable, Sequence
 import jax
 
 from ..metrics import Scores, score
-from ..tasks import Task
+from ..streams import check_key
+from ..tasks import Task, get_tasks
 from .heads import Heads, heads_forward, padded_batches
 from .trainer import as_keys
 
 
-def evaluate(forward: Callable, params, tasks: Sequence[Task], *, key: jax.Array, n_trials: int) -> dict[str, Scores]:
-    """Scores of every task on ``n_trials`` fresh trials from ``key``; forward(params, x) -> outputs."""
+def evaluate(forward: Callable, params, tasks: Sequence[str | Task], *, key: jax.Array,
+             n_trials: int) -> dict[str, Scores]:
+    """Scores of every task (names or :class:`Task` objects) on ``n_trials`` fresh trials from
+    ``key``; forward(params, x) -> outputs."""
+    tasks = get_tasks(tasks)
+    check_key(key)
     x, y = padded_batches(tasks, key, n_trials)
     out = forward(params, x)
     return {t.name: score(out[i, ..., :t.n_out], y[i, ..., :t.n_out]) for i, t in enumerate(tasks)}
@@ -23,7 +28,7 @@ def evaluate(forward: Callable, params, tasks: Sequence[Task], *, key: jax.Array
 _heads_forward_jit = jax.jit(heads_forward)
 
 
-def evaluate_heads(w_rec, b, heads: Heads, tasks: Sequence[Task], *, key: jax.Array, n_trials: int,
+def evaluate_heads(w_rec, b, heads: Heads, tasks: Sequence[str | Task], *, key: jax.Array, n_trials: int,
                    silence=None) -> dict[str, Scores]:
     """Scores of every task's head on the frozen reservoir (w_rec, b)."""
     return evaluate(lambda h, x: _heads_forward_jit(w_rec, b, h, x, silence=silence), heads, tasks, key=key,

@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 
 from .. import store
 from ..errors import MolapError
+from ..streams import check_key
 from ..tasks import GO, N_STEPS, Task, get_tasks
 from .evaluation import evaluate_many
 from .heads import Heads, head_masks, heads_forward, init_heads, padded_batches
@@ -141,7 +142,8 @@ def train_heads_many(w_rec: jax.Array, b: jax.Array, tasks: Sequence[str | Task]
     val_keys (K,), lr_scale (K,). Network k's heads equal what train_heads gives alone with
     key=keys[k], val_key=val_keys[k] (up to float rounding)."""
     ts = get_tasks(tasks)
-    keys = as_keys(keys)
+    keys = check_key(as_keys(keys), "keys", None)
+    check_key(as_keys(val_keys), "val_keys", keys.shape)
     if w_rec.ndim != 3 or b.shape != w_rec.shape[:2] or len(keys) != w_rec.shape[0]:
         raise MolapError(f"expected w_rec (K, N, N), b (K, N) and K keys; got {tuple(w_rec.shape)}, "
                          f"{tuple(b.shape)} and {len(keys)} keys")
@@ -158,6 +160,7 @@ def train_heads(w_rec: jax.Array, b: jax.Array, tasks: Sequence[str | Task] | No
                 config: TaskTraining = TaskTraining(), *, key: jax.Array, val_key: jax.Array,
                 progress: bool = True) -> HeadsResult:
     """Train every task's input and readout weights on the frozen (w_rec, b), all tasks at once."""
+    check_key(key, "key"), check_key(val_key, "val_key")
     res = train_heads_many(jnp.asarray(w_rec)[None], jnp.asarray(b)[None], tasks, config, keys=key[None],
                            val_keys=val_key[None], progress=progress)
     return unstack(res, 0)

@@ -32,6 +32,23 @@ class Schedule:
     decay: float
     warmup: int = field(default=0, metadata=OMIT_DEFAULT)
 
+    def __post_init__(self):
+        def count(v, lo):
+            return not isinstance(v, bool) and isinstance(v, (int, np.integer)) and v >= lo
+
+        def finite(v):
+            return not isinstance(v, bool) and isinstance(v, (int, float, np.number)) and bool(np.isfinite(v))
+
+        if self.lr is not None and not (finite(self.lr) and self.lr >= 0):
+            raise MolapError(f"lr must be a finite learning rate >= 0 (or None: chosen by the pilots), got {self.lr!r}")
+        for name in ("n_blocks", "block_steps"):
+            if not count(getattr(self, name), 1):
+                raise MolapError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        if not (finite(self.decay) and self.decay > 0):
+            raise MolapError(f"decay (the lr divisor per block) must be a finite number > 0, got {self.decay!r}")
+        if not count(self.warmup, 0):
+            raise MolapError(f"warmup must be an integer >= 0 (steps), got {self.warmup!r}")
+
     @property
     def n_steps(self) -> int:
         return self.n_blocks * self.block_steps
@@ -160,7 +177,9 @@ def fit(loss_fn: Callable, params, mask, schedule: Schedule, *, key: jax.Array, 
 
 def as_keys(keys) -> jax.Array:
     """A (K,) key array from a key array or a sequence of keys."""
-    return keys if isinstance(keys, jax.Array) and keys.ndim == 1 else jnp.stack(list(keys))
+    if isinstance(keys, jax.Array) and keys.ndim == 1 or not isinstance(keys, (jax.Array, np.ndarray, list, tuple)):
+        return keys  # (an int or other non-key is left for the caller's key check to name)
+    return jnp.stack(list(keys))
 
 
 def fold_keys(keys: jax.Array, i: int) -> jax.Array:
