@@ -8,6 +8,11 @@ step, validation included; the rest is compilation and set-up), then multiplied 
 profile's items (:func:`items`). The prediction is printed per stage, and as JSON on the last line.
 
 Usage: python benchmarks/bench_standard.py [--profile standard] [--short 20] [--long 60]
+       [--reuse COSTS.json] [--only NAME ...]
+
+``--reuse`` takes the costs of an earlier run's JSON (its last line, or the committed
+``benchmarks/results/standard-estimate-*.json``) and measures only the costs named by ``--only``
+(and any the file lacks), so that one changed computation can be re-timed on a quiet machine.
 """
 
 from __future__ import annotations
@@ -73,6 +78,20 @@ def frozen_cost(p, k: int, batch: int):
     mask, _ = head_masks(TASKS, n)
     return trainer_cost(lambda h, x, d: heads_forward(d[0], d[1], h, x), _stack(heads, k), _stack(mask, k),
                         (_stack(raw.w_rec, k), _stack(raw.b, k)), batch, n_val=p.training.n_val)
+
+
+def fold_cost(p, n_variants: int = 4):
+    """The generalisation folds' held-out heads: each of ``n_variants`` x 9 fold networks (its own
+    reservoir) trains the head of the one task it left out, as :func:`molap.generalize.run_variants`."""
+    from molap.generalize import fold_forward
+
+    n, f = p.network.layout.n_units, len(TASKS)
+    raw = network.init(jax.random.key(0), 1, 1, p.network.layout)
+    heads = init_heads(TASKS, n, key=jax.random.key(1))
+    mask, _ = head_masks(TASKS, n)
+    data = (_stack(_stack(raw.w_rec, f), n_variants), _stack(_stack(raw.b, f), n_variants))
+    return trainer_cost(lambda h, x, d: fold_forward(d[0], d[1], h, x), _stack(heads, n_variants),
+                        _stack(mask, n_variants), data, p.training.batch, n_val=p.training.n_val)
 
 
 def separate_cost(p, k: int, batch: int):
@@ -145,6 +164,7 @@ def items(p, c: dict) -> dict[str, float]:
     def train(cost, steps, n_evals):
         return cost[0] * steps + cost[1] * n_evals
 
+    n_seeds = len(p.seeds)
     sweep = 0.0
     for b, st, *_ in p.sweep.points:
         sweep += train(c[f"sweep {b}"], st, 40) + train(c[f"sweep separate {b}"], st, 40)
@@ -155,9 +175,9 @@ def items(p, c: dict) -> dict[str, float]:
         "training": (train(c["frozen"], s, evals) + train(c["separate"], s, evals)
                      + 2 * c["dni"][0] * s * n_tasks),
         "schedule sweep": sweep,
-        "perturbations": 6 * len(methods.names()) * c["perturb"],
-        "generalisation": (c["pretrain folds"][0] * p.pretrain.schedule.n_steps * 2 + c["pretrain folds"][1]
-                           + train(c["fold heads"], s, evals)),
+        "perturbations": 6 * len(methods.names()) * n_seeds * c["perturb"],  # one sweep per kind, method, seed
+        "generalisation": n_seeds * (c["pretrain folds"][0] * p.pretrain.schedule.n_steps * 2 + c["pretrain folds"][1]
+                                     + train(c["fold heads"], s, evals)),  # the 4 variants of a seed together
     }
 
 
@@ -166,22 +186,34 @@ def main() -> None:
     ap.add_argument("--profile", default="standard")
     ap.add_argument("--short", type=int, default=20, help="pre-training steps of the shorter timed run")
     ap.add_argument("--long", type=int, default=60, help="pre-training steps of the longer timed run")
+    ap.add_argument("--reuse", help="a JSON file of earlier costs (see the module docstring)")
+    ap.add_argument("--only", nargs="+", default=[], help="with --reuse: the costs to measure again")
     a = ap.parse_args()
     p = get_profile(a.profile)
     n, b = len(p.seeds), p.training.batch
-    t0 = time.perf_counter()
-    c = {"frozen": frozen_cost(p, 3 * n, b), "frozen pilots": frozen_cost(p, 3 * 3, b),
-         "separate": separate_cost(p, n, b), "separate pilots": separate_cost(p, 3, b),
-         "dni": dni_cost(p, n), "dni pilots": dni_cost(p, 3),
-         "fold heads": frozen_cost(p, 36, b)}  # an upper bound: folds train one head each, not nine
+    measure = {"frozen": lambda: frozen_cost(p, 3 * n, b), "frozen pilots": lambda: frozen_cost(p, 3 * 3, b),
+               "separate": lambda: separate_cost(p, n, b), "separate pilots": lambda: separate_cost(p, 3, b),
+               "dni": lambda: dni_cost(p, n), "dni pilots": lambda: dni_cost(p, 3), "fold heads": lambda: fold_cost(p)}
     for bb, *_ in p.sweep.points:
-        c[f"sweep {bb}"] = frozen_cost(p, 3 * len(p.sweep.seeds), bb)
-        c[f"sweep separate {bb}"] = separate_cost(p, len(p.sweep.seeds), bb)
-    c["pretrain"] = pretrain_cost(p, 2 * n, a.short, a.long)
-    c["pretrain folds"] = pretrain_cost(p, 36, a.short, a.long)
-    c["perturb"] = sweep_cost(p)
+        measure[f"sweep {bb}"] = lambda bb=bb: frozen_cost(p, 3 * len(p.sweep.seeds), bb)
+        measure[f"sweep separate {bb}"] = lambda bb=bb: separate_cost(p, len(p.sweep.seeds), bb)
+    measure["pretrain"] = lambda: pretrain_cost(p, 2 * n, a.short, a.long)
+    measure["pretrain folds"] = lambda: pretrain_cost(p, 36, a.short, a.long)
+    measure["perturb"] = lambda: sweep_cost(p)
+    unknown = sorted(set(a.only) - set(measure))
+    if unknown or (a.only and not a.reuse):
+        ap.error(f"--only needs --reuse and names from {sorted(measure)}; got {a.only}")
+    c = {}
+    if a.reuse:
+        with open(a.reuse) as f:
+            c = {k: tuple(v) if isinstance(v, list) else v for k, v in json.load(f)["costs"].items() if k in measure}
+    t0 = time.perf_counter()
+    for name, fn in measure.items():
+        if name in a.only or name not in c:
+            c[name] = fn()
     pred = items(p, c)
-    print(f"profile {p.name}: costs measured in {time.perf_counter() - t0:.0f} s on {jax.devices()[0].device_kind}")
+    redone = f" ({', '.join(a.only)} measured again, the rest from {a.reuse})" if a.reuse else ""
+    print(f"profile {p.name}: costs measured in {time.perf_counter() - t0:.0f} s on {jax.devices()[0].device_kind}{redone}")
     for k, v in c.items():
         if isinstance(v, tuple):
             print(f"  {k:24s} {v[0] * 1e3:8.1f} ms per step, {v[1]:6.2f} s per validation or fixed")

@@ -110,7 +110,10 @@ def cmd_sample(args) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from .tasks.batches import MAX_TRIALS
+    from importlib.metadata import version
+
     p = argparse.ArgumentParser(prog="molap", description="Modular Latent Primitives (MoLaP) in JAX/Flax.")
+    p.add_argument("--version", action="version", version=f"molap {version('molap')}")
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("tasks", help="list the nine tasks")

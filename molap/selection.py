@@ -58,7 +58,7 @@ def learning_rate(profile: str | Profile | None = None, method: str = "molap") -
 
     def compute(idx):
         specs = [RunSpec(group[i], p.pilot_seed, with_lr(p.training, lr, PILOT_FRACTION)) for i in idx for lr in LR_GRID]
-        runs = methods.get(method).train(p, specs, pilot=True, progress=False)
+        runs = methods.get(method).train(p, specs, pilot=True, progress=True)
         out = []
         for j in range(len(idx)):
             scores = [methods.get(r.method).pilot_score(r) for r in runs[j * len(LR_GRID):(j + 1) * len(LR_GRID)]]

@@ -109,6 +109,9 @@ def save(path: str | os.PathLike, obj: Any, **meta) -> Path:
     meta_json = json.dumps({"spec": spec, "meta": meta}, default=str)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npz")
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would keep a shared cache from its other users
     try:
         np.savez(tmp, __meta__=np.array(meta_json), **arrays)
         os.replace(tmp, path)

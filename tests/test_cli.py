@@ -187,3 +187,19 @@ def test_a_missing_results_directory_is_an_error(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("MOLAP_RESULTS", "/nonexistent")
     code, err = run_cli(["train", "--profile", "quick"], capsys)
     assert code == 2 and "MOLAP_RESULTS='/nonexistent' is not a directory" in err, err
+
+
+def test_version_and_cache_files_readable_by_others(tmp_path, monkeypatch, capsys):
+    import os
+
+    from molap import __version__, store
+
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.strip() == f"molap {__version__}"
+    old = os.umask(0o022)
+    try:
+        path = store.save(tmp_path / "x.npz", {"a": np.arange(2)})
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644
