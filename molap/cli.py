@@ -109,7 +109,8 @@ def cmd_sample(args) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .tasks.batches import MAX_TRIALS
+    """The whole parser, built without importing JAX (names and limits from :mod:`molap.names`)."""
+    from .names import MAX_TRIALS
     from importlib.metadata import version
 
     p = argparse.ArgumentParser(prog="molap", description="Modular Latent Primitives (MoLaP) in JAX/Flax.")

@@ -77,10 +77,15 @@ def cmd_perturb(args) -> None:
     import numpy as np
 
     from . import pipeline as P
+    from .errors import MolapError
     from .report import markdown_table
-    from .tasks import get_tasks
+    from .tasks import TASK_NAMES, get_tasks
 
     names = [t.name for t in get_tasks(args.tasks or None)]
+    outside = [n for n in names if n not in TASK_NAMES]
+    if outside:
+        raise MolapError(f"perturbation sweeps test the corpus's tasks ({', '.join(TASK_NAMES)}); "
+                         f"got {', '.join(outside)}")
     s = P.perturbation(args.profile, args.method, args.kind, args.seed, levels=args.levels)
     idx = [s.tasks.index(n) for n in names]
     acc = np.stack([s.paper, s.decision], -1)[:, :, idx, :]  # (levels, draws, tasks, 2)
@@ -155,12 +160,9 @@ def cmd_claims(args) -> None:
 
 def add_commands(sub) -> None:
     """Register the science subcommands on the ``molap`` parser."""
-    from .methods import names
-    from .primitives import MAX_FIT_TRIALS
-    from .profiles import PROFILES
-    from .tasks import TASK_NAMES
+    from .names import MAX_FIT_TRIALS, MODES, PERTURB_KINDS, PROFILE_NAMES as PROFILES, STAGES, TASK_NAMES
 
-    method_names = ", ".join(names())
+    method_names = "a registered method (an unknown name lists them); default molap"
 
     s = sub.add_parser("primitives", help="fit CCA or PCA primitives and report R2 / explained variance")
     s.add_argument("--kind", choices=["cca", "pca", "pca-joint"], default="cca", help="the primitive kind")
@@ -174,17 +176,15 @@ def add_commands(sub) -> None:
     s.set_defaults(func=cmd_primitives)
 
     s = sub.add_parser("train", help="train a method on the nine tasks (cached) and test it")
-    s.add_argument("--method", default="molap", help=f"one of {method_names}")
+    s.add_argument("--method", default="molap", help=method_names)
     s.add_argument("--profile", choices=list(PROFILES), default=None)
     s.add_argument("--seed", type=seed_arg, default=0)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_train)
 
-    from .perturb import KINDS
-
     s = sub.add_parser("perturb", help="accuracy of a trained method under lesions, noise or silencing")
-    s.add_argument("--kind", choices=list(KINDS), required=True)
-    s.add_argument("--method", default="molap", help=f"one of {method_names}")
+    s.add_argument("--kind", choices=list(PERTURB_KINDS), required=True)
+    s.add_argument("--method", default="molap", help=method_names)
     s.add_argument("--profile", choices=list(PROFILES), default=None)
     s.add_argument("--tasks", nargs="+", metavar="TASK")
     s.add_argument("--levels", nargs="+", type=finite_float, help="levels (percent, or sigma for noise); default: the paper's grid")
@@ -193,7 +193,7 @@ def add_commands(sub) -> None:
     s.set_defaults(func=cmd_perturb)
 
     s = sub.add_parser("generalize", help="leave-one-out / leave-two-out generalisation (Fig 5)")
-    s.add_argument("--mode", choices=["loo", "l2o"], default="loo")
+    s.add_argument("--mode", choices=list(MODES), default="loo")
     s.add_argument("--kind", choices=["cca", "pca"], default="cca", help="the primitive kind of the folds")
     s.add_argument("--profile", choices=list(PROFILES), default=None)
     s.add_argument("--seed", type=seed_arg, default=0)
@@ -204,8 +204,6 @@ def add_commands(sub) -> None:
     s.add_argument("--profile", choices=list(PROFILES), default="quick")
     s.add_argument("--device", choices=["cpu", "gpu"], default=None)
     s.add_argument("--check", action="store_true", help="compute nothing; fail if a result is missing or stale")
-    from .reproduce import STAGES
-
     s.add_argument("--stages", nargs="+", choices=STAGES, default=None, help="run only these stages")
     s.set_defaults(func=cmd_reproduce)
 

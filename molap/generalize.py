@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import store
+from . import names, store
 from .errors import MolapError
 from .network import RNNParams
 from .primitives import Primitives, PrimitivesConfig, fit
@@ -23,7 +23,7 @@ from .tasks import TASK_NAMES, Task, get_tasks
 from .training import (Heads, TaskTraining, evaluate, head_masks, init_heads, pretrain_folds, task_outputs,
                        train_stacked, unstack)
 
-MODES = ("loo", "l2o")
+MODES = names.MODES
 
 
 def folds(mode: str, tasks: Sequence[str] = TASK_NAMES) -> list[tuple[str, tuple[str, ...]]]:

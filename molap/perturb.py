@@ -23,12 +23,13 @@ import numpy as np
 
 from . import network, store
 from .errors import MolapError
+from .names import PERTURB_KINDS
 from .metrics import TOLERANCE, window_means
 from .network import Layout, RNNParams
 from .tasks import Task, get_tasks
 from .training import padded_batches
 
-KINDS = ("m1", "m2", "inter", "global", "noise", "silence")
+KINDS = PERTURB_KINDS
 LESION_LEVELS = tuple(float(p) for p in range(0, 55, 5))  #: percent
 NOISE_LEVELS = tuple(round(0.005 * i, 3) for i in range(7))  #: sigma
 

@@ -25,13 +25,12 @@ import numpy as np
 
 from . import store
 from .errors import MolapError
+from .names import MAX_FIT_TRIALS
 from .streams import check_seed
 from .tasks import get_tasks, sample_corpus, stack_inputs
 
 KINDS = ("cca", "pca", "pca_joint")
-MAX_FIT_TRIALS = 5000
-"""Most trials per task a fit accepts: the nine tasks' corpus matrices (float64) then take about
-2 GB (the paper fits 2000)."""
+
 """Primitive kinds (the word ``method`` is kept for training methods, :mod:`molap.methods`)."""
 
 

@@ -19,6 +19,7 @@ import os
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 
 from .errors import MolapError
+from .names import PROFILE_NAMES
 from .methods.dni import DNIConfig
 from .network import Layout
 from .training import PretrainConfig, Schedule, TaskTraining
@@ -142,6 +143,7 @@ TINY = replace(
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (TINY, QUICK, STANDARD, PAPER)}
+assert tuple(PROFILES) == PROFILE_NAMES, "molap.names.PROFILE_NAMES must list the profiles"
 
 
 def get_profile(profile: str | Profile | None = None) -> Profile:

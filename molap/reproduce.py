@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import Callable, NamedTuple
 
-from . import curves, methods, pipeline as P, store
+from . import curves, methods, names, pipeline as P, store
 from .generalize import MODES
 from .perturb import KINDS
 from .primitives import KINDS as PRIMITIVE_KINDS
@@ -47,8 +47,7 @@ def stages(profile: Profile) -> list[tuple[str, list[tuple[str, Callable]]]]:
     ]
 
 
-STAGES = ("primitives", "pre-training", "learning rates", "training", "schedule sweep", "perturbations",
-          "generalisation")
+STAGES = names.STAGES
 
 
 def reproduce(profile: str | Profile | None = None, log: Callable[[str], None] = print,

@@ -25,7 +25,8 @@ def test_entry_point_runs_in_a_subprocess(tmp_path):
     r = subprocess.run([sys.executable, "-m", "molap", "sample", "nope", "--out", "x.npz"], capture_output=True,
                        text=True, cwd=tmp_path)
     assert r.returncode == 2 and r.stderr.strip() == "molap: error: unknown task 'nope'; expected one of: " \
-        + ", ".join(TASK_NAMES), r.stderr
+        + ", ".join(TASK_NAMES) + "; an extra task (mem_rotate90, mem_dm_min, pulse_sum); or path/to/file.py:NAME " \
+        "or package.module:NAME", r.stderr
 
 
 def test_tasks_json(capsys):
@@ -120,6 +121,7 @@ def test_counts_json(capsys):
         (["primitives", "--components", "0"], "expected a positive integer, got '0'"),
         (["primitives", "--seed", "-1"], "expected a seed in [0, 2**32)"),
         (["perturb", "--kind", "m1", "--levels", "nan"], "expected a finite number, got 'nan'"),
+        (["perturb", "--kind", "m1", "--tasks", "mem_rotate90"], "perturbation sweeps test the corpus's tasks"),
         (["perturb", "--kind", "m1", "--profile", "tiny", "--levels", "-5"], "percentages in [0, 100]"),
         (["perturb", "--kind", "noise", "--profile", "tiny", "--levels", "-0.1"], "sigma must be >= 0"),
         (["perturb", "--kind", "m3"], "invalid choice: 'm3'"),
@@ -203,3 +205,38 @@ def test_version_and_cache_files_readable_by_others(tmp_path, monkeypatch, capsy
     finally:
         os.umask(old)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_help_and_version_do_not_start_jax():
+    """``molap --help`` builds the whole parser from :mod:`molap.names`: no JAX import (seconds)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, molap, molap.cli as c; c.build_parser(); "
+            "assert 'jax' not in sys.modules, sorted(m for m in sys.modules if m.startswith('molap'))")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_tasks_by_extra_name_file_and_module(tmp_path, monkeypatch, capsys):
+    """Where the CLI takes a task it also takes the package's extra tasks by name, a file's Task
+    (path.py:NAME) and a module's (package.module:NAME)."""
+    (tmp_path / "mytasks.py").write_text(
+        "import jax.numpy as jnp\n"
+        "from molap.tasks import GO, N_STEPS, STIM_ON, Task, on\n"
+        "def _hold(trial):\n"
+        "    c = jnp.cos(trial.theta1)\n"
+        "    return on(STIM_ON, GO)[:, None] * c, on(GO, N_STEPS)[:, None] * c\n"
+        "HOLD = Task('hold', ('cos',), ('cos',), _hold)\n"
+        "NOT_A_TASK = 3\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for spec in ("mem_rotate90", "mytasks.py:HOLD", "mytasks:HOLD"):
+        assert main(["sample", spec, "--trials", "3", "--out", "b.npz"]) == 0, spec
+        assert np.load(tmp_path / "b.npz")["inputs"].shape[0] == 3
+    capsys.readouterr()
+    for spec, message in (("mytasks.py:NOT_A_TASK", "expected 'NOT_A_TASK' in 'mytasks.py' to be a molap Task, found int"),
+                          ("missing.py:HOLD", "no file 'missing.py'"),
+                          ("no_such_module:HOLD", "cannot import module 'no_such_module'"),
+                          ("mytasks.py:", "expected path/to/file.py:NAME or package.module:NAME")):
+        code, err = run_cli(["sample", spec, "--out", "b.npz"], capsys)
+        assert code == 2 and f"task {spec!r}: {message}" in err, err

@@ -166,3 +166,28 @@ def test_unknown_and_empty_tasks():
         sample_corpus([], KEY, 10)
     with pytest.raises(MolapError, match="more than once"):
         sample_corpus(["mem_pro", "mem_pro"], KEY, 10)
+
+
+PINNED = {  # sha256 (16 hex digits) of sample(task, key(0), 16)'s arrays rounded to 4 decimals
+    "delay_pro": "27e937206ba45f0e",
+    "delay_anti": "979c7d3220787bf6",
+    "mem_pro": "056b1fbf098ae111",
+    "mem_anti": "e1896b595702f5bb",
+    "mem_dm1": "f23820c94a1fbf32",
+    "mem_dm2": "508cc4a097234657",
+    "context_mem_dm1": "bdbc1746db8419e3",
+    "context_mem_dm2": "972311c0e83d4115",
+    "multi_mem": "a705e4fc56ecfa8b",
+}
+
+
+@pytest.mark.parametrize("name", list(PINNED))
+def test_the_nine_tasks_arrays_are_pinned(name):
+    """Changes to the task API must leave every corpus task's trials (and so every cached result) as they are."""
+    import hashlib
+
+    b = sample(name, jax.random.key(0), 16)
+    h = hashlib.sha256()
+    for a in (b.inputs, b.targets, b.theta1, b.theta2):
+        h.update(np.round(np.asarray(a, np.float64), 4).tobytes())
+    assert h.hexdigest()[:16] == PINNED[name]

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import MolapError
+from ..names import MAX_TRIALS
 from ..streams import check_key
 from .corpus import PAPER_LABELS, get_task, get_tasks
 from .task import ANGLES, EPOCHS, LEAD, N_ANGLES, N_STEPS, NOISE_STD, Task, on
@@ -32,8 +33,6 @@ def _tag(name: str) -> int:
     return zlib.crc32(name.encode()) & 0x7FFFFFFF
 
 
-MAX_TRIALS = 100_000
-"""Most trials one batch may hold (per task): the largest task's batch is then about 300 MB."""
 
 
 def check_trials(n_trials) -> int:

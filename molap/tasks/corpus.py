@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import names
 from ..errors import MolapError
 from .task import GO, N_STEPS, PULSE1, PULSE2, STIM_ON, Signals, Task, Trial, on
 
@@ -77,16 +78,59 @@ TASKS: Mapping[str, Task] = {
     )
 }
 TASK_NAMES: tuple[str, ...] = tuple(TASKS)
+assert TASK_NAMES == names.TASK_NAMES, "molap.names.TASK_NAMES must list the corpus in order"
 PAPER_LABELS = {name: f"T{i + 1}" for i, name in enumerate(TASK_NAMES)}
 
 
 def get_task(task: str | Task) -> Task:
-    """Look a task up by name (a :class:`Task` passes through)."""
+    """A task from a :class:`Task` (passed through), a corpus task's name, the name of one of
+    the package's extra tasks (:mod:`molap.extra_tasks`), or ``path/to/file.py:NAME`` or
+    ``package.module:NAME`` naming a :class:`Task` object there."""
     if isinstance(task, Task):
         return task
-    if task not in TASKS:
-        raise MolapError(f"unknown task {task!r}; expected one of: {', '.join(TASK_NAMES)}")
-    return TASKS[task]
+    if not isinstance(task, str):
+        raise MolapError(f"a task is a Task or a task name, got {task!r}")
+    if task in TASKS:
+        return TASKS[task]
+    from ..extra_tasks import EXTRA_TASKS
+
+    if task in EXTRA_TASKS:
+        return EXTRA_TASKS[task]
+    if ":" in task:
+        return load_task(task)
+    raise MolapError(f"unknown task {task!r}; expected one of: {', '.join(TASK_NAMES)}; an extra task "
+                     f"({', '.join(EXTRA_TASKS)}); or path/to/file.py:NAME or package.module:NAME")
+
+
+def load_task(spec: str) -> Task:
+    """The :class:`Task` named by ``path/to/file.py:NAME`` or ``package.module:NAME``."""
+    import importlib
+    import importlib.util
+    from pathlib import Path
+
+    where, _, attr = spec.rpartition(":")
+    if not where or not attr.isidentifier():
+        raise MolapError(f"task {spec!r}: expected path/to/file.py:NAME or package.module:NAME")
+    if where.endswith(".py"):
+        path = Path(where)
+        if not path.is_file():
+            raise MolapError(f"task {spec!r}: no file {where!r}")
+        mod_spec = importlib.util.spec_from_file_location(f"molap_user_tasks.{path.stem}", path)
+        module = importlib.util.module_from_spec(mod_spec)
+        try:
+            mod_spec.loader.exec_module(module)
+        except Exception as e:
+            raise MolapError(f"task {spec!r}: running {where!r} raised {type(e).__name__}: {e}") from None
+    else:
+        try:
+            module = importlib.import_module(where)
+        except ImportError as e:
+            raise MolapError(f"task {spec!r}: cannot import module {where!r} ({e})") from None
+    value = getattr(module, attr, None)
+    if not isinstance(value, Task):
+        got = "nothing" if value is None else type(value).__name__
+        raise MolapError(f"task {spec!r}: expected {attr!r} in {where!r} to be a molap Task, found {got}")
+    return value
 
 
 def get_tasks(tasks: Sequence[str | Task] | None = None) -> tuple[Task, ...]:
