@@ -128,7 +128,9 @@ def per_step(run, short: int, long: int) -> tuple[float, float]:
     return step, max(t_s - short * step, 0.0)
 
 
-def pretrain_cost(p, k: int, short: int, long: int):
+def pretrain_cost(p, k: int, short: int, long: int, shared_key: bool = False):
+    """Pre-training of k networks: each with its own key (the seeds' modules), or with one key
+    shared by all (the generalisation folds of a seed: each step's corpus batch drawn once)."""
     from molap import pipeline
 
     one = pipeline.primitives("quick", "cca")  # the committed quick fit: the same shapes as any fit
@@ -137,7 +139,8 @@ def pretrain_cost(p, k: int, short: int, long: int):
 
     def run(s):
         cfg = replace(p.pretrain, schedule=Schedule(p.pretrain.schedule.lr, 1, s, 1.0))
-        return pretrain_folds(prim, None, init, p.network.layout, cfg, key=jax.random.key(1), progress=False).w_rec
+        key = jax.random.key(1) if shared_key else jax.random.split(jax.random.key(1), k)
+        return pretrain_folds(prim, None, init, p.network.layout, cfg, key=key, progress=False).w_rec
     step, fixed = per_step(run, short, long)
     return step / p.network.layout.n_modules, fixed  # per step of one phase
 
@@ -198,7 +201,7 @@ def main() -> None:
         measure[f"sweep {bb}"] = lambda bb=bb: frozen_cost(p, 3 * len(p.sweep.seeds), bb)
         measure[f"sweep separate {bb}"] = lambda bb=bb: separate_cost(p, len(p.sweep.seeds), bb)
     measure["pretrain"] = lambda: pretrain_cost(p, 2 * n, a.short, a.long)
-    measure["pretrain folds"] = lambda: pretrain_cost(p, 36, a.short, a.long)
+    measure["pretrain folds"] = lambda: pretrain_cost(p, 36, a.short, a.long, shared_key=True)
     measure["perturb"] = lambda: sweep_cost(p)
     unknown = sorted(set(a.only) - set(measure))
     if unknown or (a.only and not a.reuse):

@@ -166,7 +166,7 @@ def run_variants(variants: Sequence[tuple[str, str]], *, init: RNNParams, layout
     heads = jax.tree.map(rep, init_heads(tested, n, key=jax.random.fold_in(train_key, 0)))  # as train_heads_many
     mask = jax.tree.map(rep, head_masks(tested, n)[0])
     res = train_stacked(lambda h, x, d: fold_forward(d[0], d[1], h, x), heads, mask, tested, head_config,
-                        lambda h: head_config.l2 * jnp.sum(h.w_in ** 2), key=jnp.stack([jax.random.fold_in(train_key, 1)] * n_v),
+                        lambda h: head_config.l2 * jnp.sum(h.w_in ** 2), key=jax.random.fold_in(train_key, 1),
                         val_key=jnp.stack([val_key] * n_v), data=(w_rec, b),
                         desc=f"{n_v} variant(s): training the held-out heads" if progress else None)
     fwd = jax.jit(fold_forward)

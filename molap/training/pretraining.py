@@ -71,6 +71,7 @@ def pretrain_folds(prims: Primitives, tasks: Sequence[str] | None, init: RNNPara
     if not 1 <= n_phases <= layout.n_modules:
         raise MolapError(f"n_phases must be an integer in [1, {layout.n_modules}], got {n_phases!r}")
     task_names = None if tasks is None else tuple(t.name for t in get_tasks(tasks))
+    shared = key.ndim == 0  # one key for every fold: each step's corpus batch is drawn once for all
     keys = key if key.ndim == 1 else jnp.stack([key] * n_folds)
     if len(keys) != n_folds:
         raise MolapError(f"expected {n_folds} keys (one per fold), got {len(keys)}")
@@ -97,7 +98,9 @@ def pretrain_folds(prims: Primitives, tasks: Sequence[str] | None, init: RNNPara
             return (jnp.mean((y - v[..., k:k + 1]) ** 2) + config.l2 * jnp.sum((p.w_rec * block) ** 2)
                     + config.activity * jnp.mean(h ** 2))
 
-        trainer = Trainer(loss_fn, mask, config.schedule, key=fold_keys(kk, 1), batched=True, data=prims)
+        batch_keys = fold_keys(kk, 1)
+        trainer = Trainer(loss_fn, mask, config.schedule, key=batch_keys[0] if shared else batch_keys, batched=True,
+                          data=prims)
         params, _, losses = trainer.run(params, trainer.init(params), 0, config.schedule.n_steps,
                                         desc=f"pre-training module {k + 1} ({n_folds} networks)" if progress else None)
 

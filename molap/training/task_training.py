@@ -100,7 +100,8 @@ def train_stacked(forward: Callable, params, mask, tasks: Sequence[Task], config
     """Train K networks' per-task parameters (stacked on a task axis), all tasks and networks in
     one step.
 
-    params, mask, data: a leading network axis K, then the task axis; key, val_key: (K,) keys;
+    params, mask, data: a leading network axis K, then the task axis; key, val_key: (K,) keys (or
+    one training key shared by the K networks, whose batches are then drawn once per step);
     lr_scale: (K,) learning-rate factors (default 1); tx: the optimiser (default
     ``config.optimizer()``). forward(params, x (n_tasks, B, 110, max_in),
     data) -> (n_tasks, B, 110, max_out) for one network; penalty(params) -> its regulariser. Each
@@ -108,7 +109,8 @@ def train_stacked(forward: Callable, params, mask, tasks: Sequence[Task], config
     """
     _, unit_mask = head_masks(tasks, 1)
     weights = time_weights(config.response_weight)
-    key, val_key = as_keys(key), as_keys(val_key)
+    one_key = isinstance(key, jax.Array) and key.ndim == 0  # shared by the K networks: batches drawn once
+    key, val_key = (key if one_key else as_keys(key)), as_keys(val_key)
 
     def loss_fn(p, k, d=None):
         x, y = padded_batches(tasks, k, config.batch)

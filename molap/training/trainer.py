@@ -100,8 +100,10 @@ class Trainer:
     (per-network constants, e.g. frozen recurrent weights) have a leading axis K, ``key`` is a
     (K,) key array, ``lr_scale`` (K,) multiplies each network's learning rate, and
     loss_fn(params, key, data) is one network's loss. Network k follows exactly the steps it would
-    take alone with key ``key[k]``. The K axis is sharded across local devices when there are
-    several (:func:`molap.sharding.shard`).
+    take alone with key ``key[k]``. With ``batched=True`` a single key (shape ()) is shared by
+    all K networks: each step's batch is then drawn once for all of them (the same batches as K
+    copies of the key, without K times the sampling). The K axis is sharded across local devices
+    when there are several (:func:`molap.sharding.shard`).
     """
 
     def __init__(self, loss_fn: Callable, mask, schedule: Schedule, *, key: jax.Array,
@@ -120,13 +122,15 @@ class Trainer:
             return p, s, loss
 
         if batched:
-            n = len(key)
+            one_key = key.ndim == 0
+            n = len(jax.tree.leaves(mask)[0])
             scales = jnp.ones((n,)) if lr_scale is None else jnp.asarray(lr_scale, jnp.float32)
             if scales.shape != (n,):
                 raise MolapError(f"lr_scale must have shape ({n},), got {tuple(scales.shape)}")
             from ..sharding import shard
-            key, mask, data, scales = shard((key, mask, data, scales))
-            vstep = jax.vmap(single, (0, 0, 0, 0, None if data is None else 0, 0, None))
+            mask, data, scales = shard((mask, data, scales))
+            key = key if one_key else shard(key)
+            vstep = jax.vmap(single, (0, 0, None if one_key else 0, 0, None if data is None else 0, 0, None))
 
             def one(carry, step):
                 p, s, loss = vstep(*carry, key, mask, data, scales, step)
