@@ -63,7 +63,7 @@ def tiny_generalisation(tiny_frozen, _session_cache):
     from molap import pipeline as P
 
     with _exclusive(_session_cache / "tiny_generalisation.lock"):
-        P.generalisation(tiny_frozen, "l2o", "pca", 0)
+        P.generalisation(tiny_frozen, "l2o", "pca", 0, together=True)
     return tiny_frozen
 
 
