@@ -1,7 +1,7 @@
 """The decision metric ("% decisions correct", reference spec section 6) and its baselines.
 
 For every trial b and output unit j, m_bj and m*_bj are the means of the output and of the target
-over the last 30 steps. Scores, all in percent and vectorised over trials:
+over the last 30 steps (or a task's own window, :attr:`molap.tasks.Task.scored_window`). Scores, all in percent and vectorised over trials:
 
 - ``paper``: the paper's rule, |m - m*| <= 0.1 for every unit, averaged over units (fixation
   included) and trials. The primary score.
@@ -16,6 +16,7 @@ over the last 30 steps. Scores, all in percent and vectorised over trials:
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -57,21 +58,21 @@ def _check(outputs, targets) -> tuple[jax.Array, jax.Array]:
     return outputs, targets
 
 
-def window_means(a: jax.Array) -> jax.Array:
-    """(B, T, n) -> (B, n): means over the last 30 steps."""
-    return a[:, -WINDOW:, :].mean(1)
+def window_means(a: jax.Array, window: tuple[int, int] | None = None) -> jax.Array:
+    """(B, T, n) -> (B, n): means over the steps [start, end) of ``window`` (default the last 30)."""
+    return (a[:, -WINDOW:, :] if window is None else a[:, window[0]:window[1], :]).mean(1)
 
 
-@jax.jit
-def correct_paper(outputs: jax.Array, targets: jax.Array) -> jax.Array:
+@partial(jax.jit, static_argnames="window")
+def correct_paper(outputs: jax.Array, targets: jax.Array, window: tuple[int, int] | None = None) -> jax.Array:
     """(B, T, n) x 2 -> (B, n) bool: |m - m*| <= 0.1 (a hair of float32 slack)."""
-    return jnp.abs(window_means(outputs) - window_means(targets)) <= TOLERANCE + 1e-6
+    return jnp.abs(window_means(outputs, window) - window_means(targets, window)) <= TOLERANCE + 1e-6
 
 
-@jax.jit
-def correct_code(outputs: jax.Array, targets: jax.Array) -> jax.Array:
+@partial(jax.jit, static_argnames="window")
+def correct_code(outputs: jax.Array, targets: jax.Array, window: tuple[int, int] | None = None) -> jax.Array:
     """(B, T, n) x 2 -> (B, n) bool: the code's relative rule."""
-    m, ms = window_means(outputs), window_means(targets)
+    m, ms = window_means(outputs, window), window_means(targets, window)
     th = jnp.full(m.shape[-1], CODE_TOLERANCE[1]).at[0].set(CODE_TOLERANCE[0])
     return ((1 - th) * jnp.abs(ms) <= m) & (m < (1 + th) * jnp.abs(ms))
 
@@ -84,12 +85,14 @@ def _best_constant(ms: jax.Array) -> jax.Array:
     return hit.mean(1).max(0)
 
 
-def score(outputs, targets) -> Scores:
-    """All five scores of one task's outputs (B, T, n_out) against its targets (same shape)."""
+def score(outputs, targets, window: tuple[int, int] | None = None) -> Scores:
+    """All five scores of one task's outputs (B, T, n_out) against its targets (same shape), on the
+    steps [start, end) of ``window`` (default the last 30)."""
     outputs, targets = _check(outputs, targets)
-    paper = correct_paper(outputs, targets)
-    code = correct_code(outputs, targets)
-    trivial = _best_constant(window_means(targets))
+    window = _check_window(window, outputs.shape[1])
+    paper = correct_paper(outputs, targets, window)
+    code = correct_code(outputs, targets, window)
+    trivial = _best_constant(window_means(targets, window))
     trivial = trivial.at[0].set(1.0)  # perfect fixation
     return Scores(
         paper=float(100 * paper.mean()),
@@ -100,7 +103,16 @@ def score(outputs, targets) -> Scores:
     )
 
 
-def accuracy(outputs, targets) -> float:
+def accuracy(outputs, targets, window: tuple[int, int] | None = None) -> float:
     """The paper's score in percent (the primary metric)."""
     outputs, targets = _check(outputs, targets)
-    return float(100 * correct_paper(outputs, targets).mean())
+    return float(100 * correct_paper(outputs, targets, _check_window(window, outputs.shape[1])).mean())
+
+
+def _check_window(window, n_steps: int) -> tuple[int, int] | None:
+    """None (the last 30 steps), or the window as a (start, end) tuple inside the trial."""
+    if window is None:
+        return None
+    if len(window) != 2 or not (0 <= window[0] < window[1] <= n_steps):
+        raise MolapError(f"window must be (start, end) steps with 0 <= start < end <= {n_steps}, got {window!r}")
+    return int(window[0]), int(window[1])

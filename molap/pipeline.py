@@ -22,6 +22,7 @@ from .primitives import Primitives, fit_cached, r2_curve
 from .profiles import Profile, get_profile
 from .selection import learning_rate, selected_recipe, with_lr
 from .streams import Stream, check_seed, stream
+from .tasks import get_tasks
 from .training import TaskTraining, evaluate_heads, train_heads_many, unstack
 
 __all__ = ["fold_primitives", "generalisation", "get_profile", "initial_network", "learning_rate", "modules",
@@ -69,29 +70,42 @@ def pretrained_methods() -> tuple[str, ...]:
     return tuple(m for m in frozen_methods() if getattr(methods.get(m), "primitives", None) is not None)
 
 
-def trained_config(profile: Profile, method: str, seed: int, recipe: TaskTraining) -> dict:
-    """The cache key of a trained run."""
-    return {"method": method, "networks": methods.get(method).key(profile), "training": recipe,
-            "evaluation": profile.evaluation, "seed": seed}
+def trained_config(profile: Profile, method: str, seed: int, recipe: TaskTraining, tasks=None) -> dict:
+    """The cache key of a trained run; ``tasks`` other than the corpus are keyed by their names and
+    definitions (:meth:`molap.tasks.Task.fingerprint`)."""
+    key = {"method": method, "networks": methods.get(method).key(profile), "training": recipe,
+           "evaluation": profile.evaluation, "seed": seed}
+    if tasks is not None:
+        key["tasks"] = [{"name": t.name, "definition": t.fingerprint()} for t in tasks]
+    return key
 
 
 def trained(profile: str | Profile | None = None, method: str = "molap", seed: int = 0,
-            recipe: TaskTraining | None = None, lr: float | None = None) -> TrainedRun:
+            recipe: TaskTraining | None = None, lr: float | None = None, tasks=None) -> TrainedRun:
     """A method trained with the profile's recipe and tested (cached).
 
     The learning rate is the method's selected one (:func:`molap.selection.learning_rate`)
     unless ``lr`` or a full ``recipe`` is given. With the profile's recipe, every missing run of
     the method's family and the profile's seeds is trained together in one vmapped run.
+
+    ``tasks`` (names, ``path.py:NAME`` specs or :class:`molap.tasks.Task` objects; default the
+    nine) trains the method on those tasks instead, with the same learning-rate rule (the
+    method's selected rate): heads on the method's frozen modules (pre-trained on the corpus),
+    one separate network per task, or DNI over the tasks in the given order. Such runs are cached
+    under the tasks' definitions, so editing a task trains it again.
     """
     p = get_profile(profile)
     methods.get(method)
     seed = check_seed(seed)
-    if recipe is None and lr is None and seed in p.seeds:
+    ts = None if tasks is None else get_tasks(tasks)
+    if ts == get_tasks(None):
+        ts = None  # the corpus in its own order: the corpus's runs
+    if ts is None and recipe is None and lr is None and seed in p.seeds:
         group = [RunSpec(m, s, selected_recipe(p, m)) for m in methods.family(method) for s in p.seeds]
     else:
         group = [RunSpec(method, seed, recipe if recipe is not None else
                          (selected_recipe(p, method) if lr is None else with_lr(p.training, lr)))]
-    cfgs = [trained_config(p, s.method, s.seed, s.recipe) for s in group]
+    cfgs = [trained_config(p, s.method, s.seed, s.recipe, ts) for s in group]
     by_recipe: dict = {}  # runs that differ only in their learning rate train together
     for i, s in enumerate(group):
         by_recipe.setdefault(replace(s.recipe, schedule=replace(s.recipe.schedule, lr=0.0)), []).append(i)
@@ -101,7 +115,7 @@ def trained(profile: str | Profile | None = None, method: str = "molap", seed: i
         for members in by_recipe.values():
             todo = [i for i in idx if i in members]
             if todo:
-                out.update(zip(todo, methods.get(method).train(p, [group[i] for i in todo])))
+                out.update(zip(todo, methods.get(method).train(p, [group[i] for i in todo], tasks=ts)))
         return [out[i] for i in idx]
 
     mine = [i for i, s in enumerate(group) if (s.method, s.seed) == (method, seed)][0]

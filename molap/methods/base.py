@@ -73,10 +73,11 @@ class Method(Protocol):
         """The profile's sub-configurations that this method's trained networks depend on, beyond
         the task-training recipe, the test set and the seed (part of every cache key of its runs)."""
 
-    def train(self, profile: Profile, specs: Sequence[RunSpec], *, pilot: bool = False,
-              progress: bool = True) -> list[TrainedRun]:
+    def train(self, profile: Profile, specs: Sequence[RunSpec], *, tasks: Sequence[Task] | None = None,
+              pilot: bool = False, progress: bool = True) -> list[TrainedRun]:
         """Train several runs of this method's family together (recipes differ only in their
-        learning rate). A pilot scores on the validation stream and has no test scores."""
+        learning rate) on ``tasks`` (default the nine; frozen modules stay those of the corpus). A
+        pilot scores on the validation stream and has no test scores."""
 
     def pilot_score(self, run: TrainedRun) -> float:
         """The number a learning-rate pilot maximises: the mean decision-unit accuracy over tasks."""

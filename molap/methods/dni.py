@@ -134,7 +134,10 @@ def train_dni_many(tasks: Sequence[Task], config: TaskTraining, dni: DNIConfig =
     mask = network.trainable(jax.tree.map(lambda a: a[0], params), w_in=True, w_rec=True, w_out=True,
                              b_out=train_b_out)
     mask = jax.tree.map(lambda a: jnp.broadcast_to(a, (n_nets,) + a.shape), mask)
-    weights = time_weights(config.response_weight)
+    wide = [t.name for t in tasks if t.n_in > WIDTH or t.n_out > WIDTH]
+    if wide:
+        raise MolapError(f"a DNI network is {WIDTH} inputs and {WIDTH} outputs wide (the widest corpus task); "
+                         f"wider tasks: {', '.join(wide)}")
     cov_sum = None
     after_own, losses = [], []
 
@@ -151,13 +154,15 @@ def train_dni_many(tasks: Sequence[Task], config: TaskTraining, dni: DNIConfig =
             fns[i] = jax.jit(lambda p, k: (lambda xy: (network.run(p, xy[0])[0][..., :t.n_out],
                                                        xy[1][..., :t.n_out]))(batch(i, t, k, n_test)))
         fn = fns[i]
-        return np.array([list(score(*fn(jax.tree.map(lambda a: a[j], params), jax.random.fold_in(test_keys[j], i))))
+        return np.array([list(score(*fn(jax.tree.map(lambda a: a[j], params), jax.random.fold_in(test_keys[j], i)),
+                                    t.scored_window))
                          for j in range(n_nets)])
 
     for i, t in enumerate(tqdm(tasks, desc=f"DNI task sequence ({n_nets} networks)", disable=not progress)):
         unit = jnp.array([1.0 if j < t.n_out else 0.0 for j in range(WIDTH)])
+        weights = time_weights(config.response_weight, t.response)
 
-        def loss_fn(p, k, i=i, t=t, unit=unit):
+        def loss_fn(p, k, i=i, t=t, unit=unit, weights=weights):
             x, y = batch(i, t, k, config.batch)
             out = task_outputs(jax.tree.map(lambda a: a[None], p), x[None])[0]
             w = weights[None, :, None] * unit[None, None, :]
@@ -224,8 +229,8 @@ class DNI:
         # a pilot scores n_test validation trials after each task's own training
         return {"evaluation": profile.evaluation}
 
-    def train(self, profile, specs: Sequence[RunSpec], *, pilot: bool = False, progress: bool = True):
-        tasks = get_tasks(None)
+    def train(self, profile, specs: Sequence[RunSpec], *, tasks=None, pilot: bool = False, progress: bool = True):
+        tasks = get_tasks(tasks)
         recipe, scale = base.shared_recipe(specs)
         keys, _, test_keys = base.run_keys(specs, pilot=pilot)
         rs = train_dni_many(tasks, recipe, profile.dni, profile.network.g, keys=keys, test_keys=test_keys,

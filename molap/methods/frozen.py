@@ -21,7 +21,7 @@ from ..network import RNNParams
 from ..perturb import TaskNetworks
 from ..primitives import PrimitivesConfig, fit_cached
 from ..streams import Stream, check_seed, stream
-from ..tasks import TASK_NAMES, get_tasks
+from ..tasks import get_tasks
 from ..training import Heads, PretrainResult, evaluate_heads, pretrain_folds, train_heads_many, unstack
 from . import base
 from .base import RunSpec, TrainedRun
@@ -121,19 +121,19 @@ class FrozenModules(base.TrainsTasksTogether):
             return self.reservoir(profile, seed)
         return pretrained(profile, self.primitives, seed, tasks)
 
-    def train(self, profile, specs: Sequence[RunSpec], *, pilot: bool = False, progress: bool = True):
-        p, tasks = profile, get_tasks(None)
+    def train(self, profile, specs: Sequence[RunSpec], *, tasks=None, pilot: bool = False, progress: bool = True):
+        p, tasks = profile, get_tasks(tasks)
         recipe, scale = base.shared_recipe(specs)
         keys, val_keys, test_keys = base.run_keys(specs, pilot=pilot)
         ms = [base.get(s.method).modules(p, s.seed) for s in specs]
-        res = train_heads_many(jnp.stack([m.w_rec for m in ms]), jnp.stack([m.b for m in ms]), None, recipe,
+        res = train_heads_many(jnp.stack([m.w_rec for m in ms]), jnp.stack([m.b for m in ms]), tasks, recipe,
                                keys=keys, val_keys=val_keys, lr_scale=scale, progress=progress)
         runs = []
         for j, (m, s) in enumerate(zip(ms, specs)):
             r = unstack(res, j)
             test = None if pilot else evaluate_heads(m.w_rec, m.b, r.heads, tasks, key=test_keys[j],
                                                      n_trials=p.evaluation.n_test)
-            runs.append(TrainedRun(s.method, s.seed, s.recipe.schedule.lr, list(TASK_NAMES), test, r.curve_steps,
+            runs.append(TrainedRun(s.method, s.seed, s.recipe.schedule.lr, [t.name for t in tasks], test, r.curve_steps,
                                    r.curve, r.losses, FrozenParams(m.w_rec, m.b, r.heads)))
         return runs
 

@@ -16,7 +16,7 @@ from .. import network
 from ..counts import ParameterCounts, count
 from ..network import RNNParams
 from ..perturb import TaskNetworks
-from ..tasks import TASK_NAMES, Task, get_tasks
+from ..tasks import Task, get_tasks
 from ..training import (HeadsResult, TaskTraining, as_keys, evaluate, fold_keys, head_masks, init_heads,
                         scale_fields, task_outputs, train_stacked, unstack)
 from . import base
@@ -90,8 +90,8 @@ class Separate(base.TrainsTasksTogether):
         k = {"network": profile.network}
         return k if self.recurrent_lr_scale == 1.0 else {**k, "recurrent_lr_scale": self.recurrent_lr_scale}
 
-    def train(self, profile, specs: Sequence[RunSpec], *, pilot: bool = False, progress: bool = True):
-        tasks = get_tasks(None)
+    def train(self, profile, specs: Sequence[RunSpec], *, tasks=None, pilot: bool = False, progress: bool = True):
+        tasks = get_tasks(tasks)
         recipe, scale = base.shared_recipe(specs)
         keys, val_keys, test_keys = base.run_keys(specs, pilot=pilot)
         inits = base.stack([base.initial_network(profile, s.seed) for s in specs])
@@ -102,7 +102,7 @@ class Separate(base.TrainsTasksTogether):
             r = unstack(res, j)
             test = None if pilot else evaluate(_forward, r.heads, tasks, key=test_keys[j],
                                                n_trials=profile.evaluation.n_test)
-            runs.append(TrainedRun(s.method, s.seed, s.recipe.schedule.lr, list(TASK_NAMES), test, r.curve_steps,
+            runs.append(TrainedRun(s.method, s.seed, s.recipe.schedule.lr, [t.name for t in tasks], test, r.curve_steps,
                                    r.curve, r.losses, r.heads))
         return runs
 

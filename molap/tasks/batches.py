@@ -20,13 +20,15 @@ class Batch(NamedTuple):
     """A batch of trials as the network sees them (scaled to [0, 1]).
 
     inputs: (B, 110, n_in) float32; targets: (B, 110, n_out) float32;
-    theta1, theta2: (B,) angle indices into the 36-angle grid.
+    theta1, theta2: (B,) angle indices into the 36-angle grid; variables: {name: (B,) int} the
+    task's own trial variables (:attr:`Task.variables`; empty for the nine tasks).
     """
 
     inputs: jax.Array
     targets: jax.Array
     theta1: jax.Array
     theta2: jax.Array
+    variables: Mapping[str, jax.Array] = {}  # noqa: RUF012 (never mutated)
 
 
 def _tag(name: str) -> int:
@@ -52,7 +54,9 @@ def _draw(tasks: tuple[Task, ...], key: jax.Array, n: int, scaling: str) -> dict
     out = {}
     for task in tasks:
         th2 = jax.random.randint(jax.random.fold_in(k_theta2, _tag(task.name)), (n,), 0, N_ANGLES)
-        x, y = jax.vmap(task.clean)(ANGLES[th1], ANGLES[th2])
+        k_vars = jax.random.fold_in(jax.random.fold_in(key, 4), _tag(task.name))  # only tasks with variables use it
+        vs = {v: jax.random.randint(jax.random.fold_in(k_vars, _tag(v)), (n,), 0, m) for v, m in task.variables}
+        x, y = jax.vmap(task.clean)(ANGLES[th1], ANGLES[th2], vs)
         group = task.noise_group or task.name
         k = jax.random.fold_in(k_stim, _tag(group))
         stim_noise = NOISE_STD * jax.random.normal(k, (n, N_STEPS, task.n_in - 1))
@@ -64,7 +68,7 @@ def _draw(tasks: tuple[Task, ...], key: jax.Array, n: int, scaling: str) -> dict
         else:  # the authors' per-batch min-max of each whole tensor
             x = (x - x.min()) / (x.max() - x.min())
             y = (y - y.min()) / (y.max() - y.min())
-        out[task.name] = Batch(x, y, th1, th2)
+        out[task.name] = Batch(x, y, th1, th2, vs) if vs else Batch(x, y, th1, th2)
     return out
 
 

@@ -15,11 +15,11 @@ from .evaluation import evaluate, evaluate_heads, evaluate_many
 from .fused import task_outputs
 from .heads import Heads, head_masks, heads_forward, init_heads, padded_batches
 from .pretraining import PretrainConfig, PretrainResult, phase_network, pretrain, pretrain_folds
-from .task_training import (HeadsResult, TaskTraining, task_losses, time_weights, train_heads, train_heads_many,
+from .task_training import (HeadsResult, TaskTraining, task_losses, task_weights, time_weights, train_heads, train_heads_many,
                             train_stacked, unstack)
 from .trainer import Schedule, Trainer, as_keys, fit, fold_keys, scale_fields
 
 __all__ = ["Heads", "HeadsResult", "PretrainConfig", "PretrainResult", "Schedule", "TaskTraining", "Trainer",
            "as_keys", "evaluate", "evaluate_heads", "evaluate_many", "fit", "fold_keys", "head_masks",
            "heads_forward", "init_heads", "padded_batches", "phase_network", "pretrain", "pretrain_folds",
-           "scale_fields", "task_losses", "task_outputs", "time_weights", "train_heads", "train_heads_many", "train_stacked", "unstack"]
+           "scale_fields", "task_losses", "task_outputs", "task_weights", "time_weights", "train_heads", "train_heads_many", "train_stacked", "unstack"]

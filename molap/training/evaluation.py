@@ -22,7 +22,7 @@ def evaluate(forward: Callable, params, tasks: Sequence[str | Task], *, key: jax
     check_key(key)
     x, y = padded_batches(tasks, key, n_trials)
     out = forward(params, x)
-    return {t.name: score(out[i, ..., :t.n_out], y[i, ..., :t.n_out]) for i, t in enumerate(tasks)}
+    return {t.name: score(out[i, ..., :t.n_out], y[i, ..., :t.n_out], t.scored_window) for i, t in enumerate(tasks)}
 
 
 _heads_forward_jit = jax.jit(heads_forward)
@@ -39,8 +39,9 @@ _EVAL_FNS: dict = {}
 
 
 def _eval_fn(forward: Callable, tasks: tuple, n_trials: int):
-    """One compiled (outputs, targets) function per forward pass, task list and size."""
-    k = (forward, tuple(t.name for t in tasks), n_trials)
+    """One compiled (outputs, targets) function per forward pass, task list (the Task objects: two
+    tasks of one name may differ) and size."""
+    k = (forward, tuple(tasks), n_trials)
     if k not in _EVAL_FNS:
         _EVAL_FNS[k] = jax.jit(lambda p, d, key: (forward(p, padded_batches(tasks, key, n_trials)[0], d),
                                                   padded_batches(tasks, key, n_trials)[1]))
@@ -57,5 +58,5 @@ def evaluate_many(forward: Callable, params, data, tasks: Sequence[Task], *, key
     for j in range(len(keys)):
         pick = lambda a: a[j]  # noqa: E731
         o, y = fwd(jax.tree.map(pick, params), None if data is None else jax.tree.map(pick, data), keys[j])
-        out.append({t.name: score(o[i, ..., :t.n_out], y[i, ..., :t.n_out]) for i, t in enumerate(tasks)})
+        out.append({t.name: score(o[i, ..., :t.n_out], y[i, ..., :t.n_out], t.scored_window) for i, t in enumerate(tasks)})
     return out

@@ -43,10 +43,21 @@ class TaskTraining:
     """Validate every this many steps (a divisor of the block's steps; None: after every block)."""
 
     def __post_init__(self):
+        from ..names import MAX_TRIALS
+
+        for name in ("batch", "n_val"):
+            n = getattr(self, name)
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 0 < n <= MAX_TRIALS:
+                raise MolapError(f"{name} must be a positive number of trials per task (at most {MAX_TRIALS:,}), "
+                                 f"got {n!r}")
+        for name in ("response_weight", "l2"):
+            w = getattr(self, name)
+            if isinstance(w, bool) or not isinstance(w, (int, float, np.floating)) or not np.isfinite(w) or w < 0:
+                raise MolapError(f"{name} must be a finite number >= 0, got {w!r}")
         v, b = self.val_every, self.schedule.block_steps
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v <= 0 or b % v):
             raise MolapError(f"val_every must be a positive divisor of the block's {b} steps, got {v!r}")
-        if self.clip is not None and not (isinstance(self.clip, (int, float)) and self.clip > 0):
+        if self.clip is not None and not (isinstance(self.clip, (int, float)) and np.isfinite(self.clip) and self.clip > 0):
             raise MolapError(f"clip must be a positive gradient norm or None, got {self.clip!r}")
 
     def optimizer(self, per_task: bool = True) -> optax.GradientTransformation:
@@ -60,18 +71,29 @@ class TaskTraining:
         return TaskTraining(batch=batch, schedule=Schedule(1e-2, 10, 200, 3.0), response_weight=1.0)
 
 
-def time_weights(response_weight: float) -> jax.Array:
-    """(110,) loss weights: ``response_weight`` on the response epoch, 1 elsewhere."""
+def time_weights(response_weight: float, response: tuple[int, int] = (GO, N_STEPS)) -> jax.Array:
+    """(110,) loss weights: ``response_weight`` on the response epoch [start, end), 1 elsewhere."""
     t = jnp.arange(N_STEPS)
-    return jnp.where(t >= GO, response_weight, 1.0)
+    if tuple(response) == (GO, N_STEPS):  # the nine tasks' epoch, as it always was computed
+        return jnp.where(t >= GO, response_weight, 1.0)
+    return jnp.where((t >= response[0]) & (t < response[1]), response_weight, 1.0)
+
+
+def task_weights(tasks: Sequence[Task], response_weight: float) -> jax.Array:
+    """Loss weights of every task's response epoch: (110,) when the tasks share the nine tasks'
+    epoch, else (n_tasks, 110)."""
+    if all(t.response == (GO, N_STEPS) for t in tasks):
+        return time_weights(response_weight)
+    return jnp.stack([time_weights(response_weight, t.response) for t in tasks])
 
 
 def task_losses(out: jax.Array, y: jax.Array, unit_mask: jax.Array, weights: jax.Array) -> jax.Array:
     """(n_tasks,) time-weighted MSE of each task over its valid output units.
 
-    out, y: (n_tasks, B, 110, max_out); unit_mask: (n_tasks, max_out); weights: (110,).
+    out, y: (n_tasks, B, 110, max_out); unit_mask: (n_tasks, max_out); weights: (110,), or
+    (n_tasks, 110) per task (:func:`task_weights`).
     """
-    w = weights[None, None, :, None] * unit_mask[:, None, None, :]
+    w = (weights[None, None, :, None] if weights.ndim == 1 else weights[:, None, :, None]) * unit_mask[:, None, None, :]
     return jnp.sum(w * (out - y) ** 2, (1, 2, 3)) / jnp.sum(w * jnp.ones_like(y), (1, 2, 3))
 
 
@@ -108,7 +130,7 @@ def train_stacked(forward: Callable, params, mask, tasks: Sequence[Task], config
     network's loss is the sum over tasks of :func:`task_losses`. Returns a K-network result.
     """
     _, unit_mask = head_masks(tasks, 1)
-    weights = time_weights(config.response_weight)
+    weights = task_weights(tasks, config.response_weight)
     one_key = isinstance(key, jax.Array) and key.ndim == 0  # shared by the K networks: batches drawn once
     key, val_key = (key if one_key else as_keys(key)), as_keys(val_key)
 
