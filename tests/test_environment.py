@@ -20,7 +20,9 @@ def test_environment_matches_pyproject():
     pip = next(d["pip"] for d in deps if isinstance(d, dict))
     assert len(pip) == 1
     extras = re.match(r"--editable \.\[(.*)\]$", pip[0]).group(1).split(",")
-    assert sorted(extras) == sorted(project["optional-dependencies"])
+    # every extra but neurogym, whose release pins an older numpy that pip (unlike uv's overrides) cannot lift
+    assert sorted(extras) == sorted(set(project["optional-dependencies"]) - {"neurogym"})
+    assert "neurogym" in (ROOT / "environment.yml").read_text()  # and the file says how to add it
     # no package is pinned in environment.yml itself: versions have one home
     assert [d for d in deps if isinstance(d, str)] == ["python=3.11", "pip"]
 
