@@ -20,6 +20,7 @@ from typing import NamedTuple, Sequence
 import jax
 import jax.numpy as jnp
 import numpy as np
+from tqdm.auto import tqdm
 
 from . import network, store
 from .errors import MolapError
@@ -206,9 +207,11 @@ class Sweep(NamedTuple):
 
 def sweep(nets: TaskNetworks, kind: str, levels: Sequence[float] | None = None, *, method: str = "",
           tasks: Sequence[str | Task] | None = None, n_draws: int = 30, n_trials: int = 2000,
-          key: jax.Array, test_key: jax.Array, batch_size: int = 4) -> Sweep:
+          key: jax.Array, test_key: jax.Array, batch_size: int = 4, progress: bool = True) -> Sweep:
     """Accuracy under one perturbation kind of every task's network in ``nets`` (all nine tasks,
-    in corpus order; :meth:`molap.methods.Method.task_networks`), on ``tasks`` (default all)."""
+    in corpus order; :meth:`molap.methods.Method.task_networks`), on ``tasks`` (default all).
+    One compiled evaluation per level (a progress bar over levels; the draws of a level do not
+    depend on the others, so this equals one call over all levels)."""
     check_kind(kind)
     lv = check_levels(kind, levels_for(kind) if levels is None else levels)
     if isinstance(n_draws, bool) or not isinstance(n_draws, (int, np.integer)) or n_draws < 1:
@@ -222,7 +225,11 @@ def sweep(nets: TaskNetworks, kind: str, levels: Sequence[float] | None = None, 
     x = jnp.pad(x, ((0, 0),) * 3 + ((0, w_in - x.shape[-1]),))
     y = jnp.pad(y, ((0, 0),) * 3 + ((0, w_out - y.shape[-1]),))
     unit_mask = jnp.asarray([[1.0 if j < t.n_out else 0.0 for j in range(w_out)] for t in ts])
-    acc = np.asarray(_evaluate_jit(nets.params, nets.shared, nets.layout, kind, lv, key=key, n_draws=int(n_draws),
-                                   x=x, y=y, unit_mask=unit_mask, batch_size=batch_size,
-                                   task_ids=tuple(int(i) for i in idx)))
+    task_ids = tuple(int(i) for i in idx)
+    acc = np.concatenate([
+        np.asarray(_evaluate_jit(nets.params, nets.shared, nets.layout, kind, lv[j:j + 1], key=key,
+                                 n_draws=int(n_draws), x=x, y=y, unit_mask=unit_mask, batch_size=batch_size,
+                                 task_ids=task_ids))
+        for j in tqdm(range(len(lv)), desc=f"perturbation sweep {method} {kind} ({n_draws} draws per level)".replace("  ", " "),
+                      disable=not progress)])
     return Sweep(method, kind, lv, [t.name for t in ts], acc[..., 0], acc[..., 1])

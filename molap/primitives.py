@@ -113,14 +113,20 @@ def _sign_fix(wx: np.ndarray, wy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return wx * s, wy * s
 
 
-def fit(config: PrimitivesConfig = PrimitivesConfig()) -> Primitives:
-    """Fit the primitives on an aligned corpus draw from ``config.seed``."""
+def fit(config: PrimitivesConfig = PrimitivesConfig(), *, progress: bool = True) -> Primitives:
+    """Fit the primitives on an aligned corpus draw from ``config.seed`` (a progress bar over the
+    two phases: drawing the corpus, fitting)."""
     from sklearn.cross_decomposition import CCA
     from sklearn.decomposition import PCA
+    from tqdm.auto import tqdm
 
     tasks = get_tasks(config.tasks)
     _check(config, sum(t.n_in for t in tasks), sum(t.n_out for t in tasks))  # before the corpus is drawn
+    bar = tqdm(total=2, desc=f"{config.kind} primitives: drawing {config.n_trials} trials per task",
+               disable=not progress, leave=False)
     x, y = corpus_matrices(tasks, jax.random.key(check_seed(config.seed)), config.n_trials)
+    bar.update()
+    bar.set_description(f"{config.kind} primitives: fitting {config.n_components} components on {len(x)} rows")
     r = int(config.n_components)
     xm, xs = _standardise(x)
     ym, ys = _standardise(y)
@@ -148,6 +154,8 @@ def fit(config: PrimitivesConfig = PrimitivesConfig()) -> Primitives:
     wx, wy = _sign_fix(wx, wy)
     u, v = _project(xz, yz, wx, wy, config.kind == "pca_joint")
     corr = np.array([np.corrcoef(u[:, k], v[:, k])[0, 1] for k in range(r)])
+    bar.update()
+    bar.close()
     f32 = lambda a: np.asarray(a, np.float32)  # noqa: E731
     return Primitives(
         f32(xm), f32(xs), f32(wx), f32(ym), f32(ys), f32(wy),

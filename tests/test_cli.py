@@ -70,8 +70,10 @@ def test_bad_input_is_a_clear_error(argv, message, tmp_path, monkeypatch, capsys
 
 def test_primitives_json(capsys):
     assert main(["primitives", "--kind", "cca", "--components", "2", "--trials", "100", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
+    cap = capsys.readouterr()
+    out = json.loads(cap.out)
     assert 0.5 < out["r2"] < 0.62 and len(out["canonical_correlations"]) == 2
+    assert "cca primitives: fitting 2 components" in cap.err  # the fit's progress bar (stderr, beside the JSON)
     assert main(["primitives", "--kind", "pca", "--trials", "50", "--tasks", "mem_pro", "mem_dm1", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["r2"] is None and len(out["explained_variance_inputs"]) == 2
@@ -91,7 +93,9 @@ def test_train_tiny_profile(capsys, tiny_frozen):
 def test_perturb_and_generalize_tiny(capsys, tiny_generalisation):
     assert main(["perturb", "--kind", "m2", "--method", "random", "--profile", "tiny", "--levels", "0", "30",
                  "--tasks", "multi_mem", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
+    cap = capsys.readouterr()
+    out = json.loads(cap.out)
+    assert "perturbation sweep random m2 (2 draws per level)" in cap.err and "2/2" in cap.err  # one step per level
     assert [r["level"] for r in out["levels"]] == [0.0, 30.0] and out["draws"] == 2 and out["tasks"] == ["multi_mem"]
     assert out["levels"][0]["paper_sd"] == 0.0  # the intact network: every draw identical
     assert main(["generalize", "--mode", "l2o", "--kind", "pca", "--profile", "tiny", "--json"]) == 0

@@ -104,3 +104,67 @@ def test_primitive_fits_check_their_configuration_before_drawing_the_corpus(cfg,
     monkeypatch.setattr(primitives, "corpus_matrices", lambda *a: pytest.fail("the corpus was drawn"))
     with pytest.raises(MolapError, match=message):
         fit(cfg)
+
+
+# ---- more cases of shared/bad-inputs.tsv (ids in the comments), each with its message ----
+
+@pytest.mark.parametrize("kw, message", [
+    ({"batch": 0}, "batch must be a positive number of trials per task"),  # p39: used to fail after training began
+    ({"batch": 10**9}, "at most 100,000"),
+    ({"n_val": -1}, "n_val must be a positive number of trials"),
+    ({"response_weight": float("nan")}, "response_weight must be a finite number >= 0"),
+    ({"l2": -1e-5}, "l2 must be a finite number >= 0"),
+    ({"clip": float("inf")}, "clip must be a positive gradient norm"),
+])
+def test_a_bad_training_recipe_is_named_when_built(kw, message):
+    with pytest.raises(MolapError, match=message):
+        TaskTraining(**kw)
+
+
+def test_bad_shapes_seeds_and_settings_in_the_api(monkeypatch):
+    from molap import pipeline as P
+
+    with pytest.raises(MolapError, match=r"inputs must have shape \(trials, steps, 3\), got \(2, 110, 4\)"):  # p22
+        network.ModularRNN(3, 3)(jnp.zeros((2, 110, 4)))
+    with pytest.raises(MolapError, match="seed must be an integer, got '0'"):  # p31
+        P.modules("tiny", seed="0")
+    with pytest.raises(MolapError, match=r"expected w_rec \(K, N, N\), b \(K, N\)"):  # p36
+        train_heads(jnp.zeros((50, 50)), jnp.zeros((100,)), ["delay_pro"], TaskTraining(batch=4),
+                    key=jax.random.key(0), val_key=jax.random.key(1))
+    monkeypatch.setenv("MOLAP_PROFILE", "bogus")  # p28
+    with pytest.raises(MolapError, match=r"unknown profile 'bogus'; expected one of \('tiny', 'quick'"):
+        P.trained()
+    monkeypatch.setenv("MOLAP_SCAN_UNROLL", "abc")  # p46
+    p = network.init(jax.random.key(0), 3, 3, network.Layout(20, 2))
+    with pytest.raises(MolapError, match="MOLAP_SCAN_UNROLL must be a positive integer, got 'abc'"):
+        network.run(p, jnp.zeros((2, 110, 3)))
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["perturb", "--kind", "m1", "--profile", "tiny", "--levels", "abc"], "argument --levels: expected a number, got 'abc'"),  # c20
+    (["perturb", "--kind", "m1", "--profile", "tiny", "--tasks"], "argument --tasks: expected at least one argument"),  # c24
+    (["reproduce", "--profile", "bogus"], "argument --profile: invalid choice: 'bogus'"),  # c27
+    (["reproduce", "--profile", "tiny", "--stages", "bogus"], "argument --stages: invalid choice: 'bogus'"),  # c28
+    ([], "the following arguments are required: command"),  # c29
+])
+def test_bad_command_lines_exit_2_with_one_line(argv, message, capsys):
+    from molap.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and message in err and "Traceback" not in err
+
+
+def test_a_bad_profile_in_the_environment_and_a_shadowing_task_at_the_cli(monkeypatch, tmp_path, capsys):
+    from molap.cli import main
+
+    monkeypatch.setenv("MOLAP_PROFILE", "bogus")  # c16
+    assert main(["train"]) == 2
+    assert "unknown profile 'bogus'" in capsys.readouterr().err
+    monkeypatch.delenv("MOLAP_PROFILE")
+    (tmp_path / "shadow.py").write_text(  # x01: a task of one's own named like a corpus task is not the corpus's
+        "import jax.numpy as jnp\nfrom molap.tasks import Task, on\n"
+        "SHADOW = Task('mem_pro', ('x',), ('y',), lambda tr: (on(35, 85)[:, None], on(85, 110)[:, None]))\n")
+    assert main(["perturb", "--kind", "m1", "--profile", "tiny", "--tasks", f"{tmp_path / 'shadow.py'}:SHADOW"]) == 2
+    assert "a task of its own named 'mem_pro'" in capsys.readouterr().err
