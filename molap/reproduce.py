@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import Callable, NamedTuple
 
-from . import curves, methods, names, pipeline as P, store
+from . import curves, examples, methods, names, pipeline as P, store
 from .generalize import MODES
 from .perturb import KINDS
 from .primitives import KINDS as PRIMITIVE_KINDS
@@ -43,7 +43,11 @@ def stages(profile: Profile) -> list[tuple[str, list[tuple[str, Callable]]]]:
         ("generalisation", [(f"{mode} {k}, {seeds}",
                              lambda mode=mode, k=k: [P.generalisation(p, mode, k, s) for s in p.seeds])
                             for mode, k in P.VARIANTS]
-         + [(f"new tasks, {m}", lambda m=m: P.new_task_heads(p, m, s0)) for m in P.NEW_TASK_METHODS]),
+         + [(f"new tasks, {m}", lambda m=m: P.new_task_heads(p, m, s0)) for m in P.NEW_TASK_METHODS]
+         + [(f"the book's own task, {m}", lambda m=m: P.trained(p, m, s0, tasks=[examples.MATCH_TASK]))
+            for m in examples.OWN_TASK_METHODS]
+         + ([(f"the book's neurogym tasks, {m}", lambda m=m: P.trained(p, m, s0, tasks=examples.neurogym_examples()))
+             for m in examples.OWN_TASK_METHODS] if examples.neurogym_available() else [])),
     ]
 
 
