@@ -104,8 +104,10 @@ def cmd_sample(args) -> None:
         targets=np.asarray(batch.targets, np.float32),
         theta1=np.asarray(batch.theta1),
         theta2=np.asarray(batch.theta2),
+        **{f"var_{k}": np.asarray(v) for k, v in batch.variables.items()},  # a task's own trial variables
     )
-    print(f"wrote {out}: inputs {batch.inputs.shape}, targets {batch.targets.shape}")
+    extra = "".join(f", var_{k} {tuple(v.shape)}" for k, v in batch.variables.items())
+    print(f"wrote {out}: inputs {batch.inputs.shape}, targets {batch.targets.shape}{extra}")
 
 
 def build_parser() -> argparse.ArgumentParser:

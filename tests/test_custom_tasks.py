@@ -170,3 +170,13 @@ def test_a_trained_run_saves_loads_and_runs_as_one_object(tiny_frozen, tmp_path)
         tn.outputs(back, "multi_mem", batch.inputs)
     with pytest.raises(MolapError, match="no trained network at"):
         tn.load(tmp_path / "nothing.npz")
+
+
+def test_molap_sample_writes_a_tasks_own_trial_variables(tmp_path, capsys):
+    path = tmp_path / "match_task.py"
+    path.write_text("from molap.examples import MATCH_TASK\n")
+    out = tmp_path / "m.npz"
+    assert main(["sample", f"{path}:MATCH_TASK", "--trials", "6", "--out", str(out)]) == 0
+    assert "var_match (6,)" in capsys.readouterr().out
+    z = np.load(out)
+    assert set(z.files) >= {"inputs", "targets", "var_match", "var_delay"} and z["var_delay"].max() <= 2
