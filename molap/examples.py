@@ -1,4 +1,4 @@
-"""The book's examples of tasks from outside the package, as the chapter "Generalisation" writes
+"""The book's examples of tasks from outside the package, as the chapter "The task corpus" writes
 them: a task with its own trial variables and response epoch, and two neurogym environments.
 
 The chapter defines :func:`delayed_match`'s task in a notebook cell; this copy lets ``molap

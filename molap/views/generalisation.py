@@ -78,15 +78,6 @@ def new_task_rows(g: Generalisation) -> list[dict]:
                  trivial=m.test[t].trivial_decision) for t in m.tasks]
 
 
-def own_task_rows(profile, tasks, seed: int, methods_: tuple[str, ...] = ("molap", "random")) -> list[dict]:
-    """Heads for any tasks (a reader's own, neurogym's) on each frozen method's modules, trained
-    with the method's selected recipe (:func:`molap.pipeline.trained` with ``tasks``; cached)."""
-    runs = {m: P.trained(profile, m, seed, tasks=tasks) for m in methods_}
-    first = runs[methods_[0]]
-    return [dict(task=t, **{m: runs[m].test[t].decision for m in methods_}, paper=first.test[t].paper,
-                 trivial=first.test[t].trivial_decision) for t in first.tasks]
-
-
 NEW_HEADERS = ["new task", "MoLaP, decision units %", "random reservoir, decision units %", "MoLaP, paper's score %",
                "trivial policy, decision units %"]
 
@@ -101,11 +92,3 @@ def check(g: Generalisation) -> None:
     m = g.new["molap"]
     assert len(m.tasks) >= 2 and all(0 <= m.test[t].paper <= 100 for t in m.tasks)
 
-
-def check_own(rows: list[dict], notebook_task) -> None:
-    """Every task outside the package was trained and scored by both frozen methods, and the
-    notebook's task is :data:`molap.examples.MATCH_TASK` (whose runs ``molap reproduce`` commits)."""
-    from ..examples import MATCH_TASK
-
-    assert rows and all(0 <= r[m] <= 100 for r in rows for m in ("molap", "random", "paper", "trivial")), rows
-    assert notebook_task.fingerprint() == MATCH_TASK.fingerprint(), "the chapter's task differs from molap.examples'"
