@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -47,14 +48,17 @@ def main() -> None:
     for name, args in COMMANDS.items():
         ts = time_command(args, a.repeats)
         rows.append({"command": name, "median_s": statistics.median(ts), "max_s": max(ts), "runs": len(ts)})
-    lines = [f"# python benchmarks/bench_cli.py --repeats {a.repeats}, {time.strftime('%Y-%m-%d')}",
+    load = os.getloadavg()[0]
+    lines = [f"# python benchmarks/bench_cli.py --repeats {a.repeats}, {time.strftime('%Y-%m-%d')}, "
+             f"{os.cpu_count()} CPUs, load average {load:.1f} while measured",
              f"{'command':45s} {'median s':>9s} {'max s':>7s}"]
     lines += [f"{r['command']:45s} {r['median_s']:9.3f} {r['max_s']:7.3f}" for r in rows]
     lines.append(f"all under 1 s: {all(r['max_s'] < 1.0 for r in rows)}")
     print("\n".join(lines))
     if a.out:
         Path(a.out + ".txt").write_text("\n".join(lines) + "\n")
-        Path(a.out + ".json").write_text(json.dumps({"repeats": a.repeats, "rows": rows}, indent=2) + "\n")
+        Path(a.out + ".json").write_text(json.dumps({"repeats": a.repeats, "load_average": load, "rows": rows},
+                                                    indent=2) + "\n")
 
 
 if __name__ == "__main__":
