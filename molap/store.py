@@ -196,7 +196,9 @@ class MissingResult(MolapError):
 
 class read_only:
     """Within ``with read_only():`` a result that is neither cached nor committed raises
-    :class:`MissingResult` instead of being computed (``molap reproduce --check``)."""
+    :class:`MissingResult` instead of being computed (``molap reproduce --check``). The
+    environment variable ``MOLAP_READ_ONLY=1`` does the same for a whole process (a book that
+    must be built from committed results only, as in CI)."""
 
     def __enter__(self):
         self._old, _READ_ONLY["on"] = _READ_ONLY["on"], True
@@ -299,9 +301,10 @@ def cached_many(kind: str, configs: list, compute: Callable[[list[int]], list], 
             missing.append(i)
     if not missing:
         return out
-    if not _READ_ONLY["on"]:
+    ro = _READ_ONLY["on"] or os.environ.get("MOLAP_READ_ONLY", "") not in ("", "0")
+    if not ro:
         cache_dir()  # a cache that cannot be written fails now, not after the work is done
-    if _READ_ONLY["on"]:
+    if ro:
         named = asked % len(configs) if asked is not None and asked % len(configs) in missing else missing[0]
         others = len(missing) - 1
         group = f" (computed together with {others} other missing result(s))" if others else ""

@@ -32,6 +32,15 @@ def test_read_only_mode_refuses_to_compute(committed_only):
         P.trained(PAPER, "molap", 0, lr=0.123)
 
 
+def test_the_read_only_environment_variable_refuses_to_compute(committed_only, monkeypatch):
+    """MOLAP_READ_ONLY=1 (the book's execution in ./dev.sh test) makes a miss an error, not hours of work."""
+    monkeypatch.setenv("MOLAP_READ_ONLY", "1")
+    with pytest.raises(store.MissingResult, match="run `molap reproduce`"):
+        P.trained(PAPER, "molap", 0, lr=0.123)
+    monkeypatch.setenv("MOLAP_READ_ONLY", "0")  # 0 or empty: computing is allowed again
+    assert not store._READ_ONLY["on"]
+
+
 def test_a_gpu_result_recomputes_here_at_paper_settings(committed_only):
     """MoLaP's pre-training, seed 0, at paper settings (batch 200, lr 3e-3), committed from the GPU
     run: its first PREFIX_STEPS steps recomputed on this machine give the same per-step losses,
