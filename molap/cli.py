@@ -153,11 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        args.func(args)
+        return args.func(args) or 0  # a command may return its own exit status (reproduce: 3)
     except MolapError as e:
         print(f"molap: error: {e}", file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

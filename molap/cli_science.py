@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import math
+import sys
 
 from .cli import count_arg, finite_float, positive_int, seed_arg
+
+BUDGET_SPENT = 3
+"""``molap reproduce --budget-s``'s exit status when it stopped with items left (0: all done)."""
+
+
+def budget_arg(text: str) -> float:
+    """A --budget-s value: a positive, finite number of seconds."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (math.isfinite(v) and v > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive, finite number of seconds, got {text!r}")
+    return v
 
 
 def cmd_primitives(args) -> None:
@@ -124,6 +141,7 @@ def cmd_generalize(args) -> None:
 def cmd_reproduce(args) -> None:
     import jax  # the device was selected before JAX started (cli.main)
 
+    from .checkpoint import OutOfBudget
     from .errors import MolapError
     from .reproduce import check, reproduce
     from .report import markdown_table
@@ -139,7 +157,15 @@ def cmd_reproduce(args) -> None:
         print(f"every result of profile {args.profile!r} is cached or committed for the current configuration")
         return
     print(f"profile {args.profile}, {describe()}: {jax.devices()[0]}", flush=True)
-    summary = reproduce(args.profile, log=lambda m: print(m, flush=True), only=args.stages)
+    try:
+        summary = reproduce(args.profile, log=lambda m: print(m, flush=True), only=args.stages,
+                            budget_s=args.budget_s)
+    except OutOfBudget as e:
+        print(markdown_table(e.summary, digits=1))
+        print(f"total: {sum(r['wall_s'] for r in e.summary):.1f} s (stopped)")
+        print(f"molap: stopped after the budget of {args.budget_s:g} s; {len(e.remaining)} item(s) of profile "
+              f"{args.profile!r} remain; run the same command again to resume", file=sys.stderr)
+        return BUDGET_SPENT
     print(markdown_table(summary, digits=1))
     print(f"total: {sum(r['wall_s'] for r in summary):.1f} s")
 
@@ -214,6 +240,9 @@ def add_commands(sub) -> None:
     s.add_argument("--device", choices=["cpu", "gpu"], default=None)
     s.add_argument("--check", action="store_true", help="compute nothing; fail if a result is missing or stale")
     s.add_argument("--stages", nargs="+", choices=STAGES, default=None, help="run only these stages")
+    s.add_argument("--budget-s", type=budget_arg, default=None, metavar="SECONDS",
+                   help="stop after SECONDS (training checkpointed, finished results cached) with exit "
+                        f"status {BUDGET_SPENT}; the same command again resumes exactly")
     s.set_defaults(func=cmd_reproduce)
 
     s = sub.add_parser("claims", help="every claim of the paper: our number, n seeds, the test, the verdict")

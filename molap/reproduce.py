@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import Callable, NamedTuple
 
-from . import curves, examples, methods, names, pipeline as P, store
+from . import checkpoint, curves, examples, methods, names, pipeline as P, store
 from .generalize import MODES
 from .perturb import KINDS
 from .primitives import KINDS as PRIMITIVE_KINDS
@@ -55,20 +56,34 @@ STAGES = names.STAGES
 
 
 def reproduce(profile: str | Profile | None = None, log: Callable[[str], None] = print,
-              only: tuple[str, ...] | None = None) -> list[dict]:
+              only: tuple[str, ...] | None = None, budget_s: float | None = None) -> list[dict]:
     """Compute (or load) every result, stage by stage; returns per-stage wall times. ``only``
-    restricts to some stages (their inputs are still computed or loaded as needed)."""
+    restricts to some stages (their inputs are still computed or loaded as needed).
+
+    ``budget_s``: stop after this many seconds (:mod:`molap.checkpoint`): what finished is cached,
+    a training run in progress is checkpointed, and :class:`~molap.checkpoint.OutOfBudget` is
+    raised with ``.summary`` (the stages so far) and ``.remaining`` (the items not finished); the
+    same call again resumes, bit-identically."""
     p = get_profile(profile)
     summary = []
-    for name, items in stages(p):
-        if only and name not in only:
-            continue
-        t0 = time.perf_counter()
-        for i, (item, thunk) in enumerate(items):
-            t = time.perf_counter()
-            thunk()
-            log(f"[{name} {i + 1}/{len(items)}] {item}: {time.perf_counter() - t:.1f} s")
-        summary.append({"stage": name, "items": len(items), "wall_s": time.perf_counter() - t0})
+    todo = [(name, items) for name, items in stages(p) if not only or name in only]
+    with checkpoint.budget(budget_s) if budget_s is not None else contextlib.nullcontext():
+        for s_i, (name, items) in enumerate(todo):
+            t0 = time.perf_counter()
+            for i, (item, thunk) in enumerate(items):
+                t = time.perf_counter()
+                try:
+                    thunk()
+                except checkpoint.OutOfBudget as e:
+                    summary.append({"stage": name, "items": i, "wall_s": time.perf_counter() - t0})
+                    e.summary = summary
+                    e.remaining = [f"{name}: {it}" for it, _ in items[i:]] + [
+                        f"{n}: {it}" for n, its in todo[s_i + 1:] for it, _ in its]
+                    log(f"[{name} {i + 1}/{len(items)}] {item}: stopped after the time budget "
+                        f"({time.perf_counter() - t:.1f} s of it)")
+                    raise
+                log(f"[{name} {i + 1}/{len(items)}] {item}: {time.perf_counter() - t:.1f} s")
+            summary.append({"stage": name, "items": len(items), "wall_s": time.perf_counter() - t0})
     return summary
 
 

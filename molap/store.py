@@ -84,9 +84,12 @@ def _unflatten(prefix: str, data, spec: dict):
     return s["value"]
 
 
-def provenance(wall_s: float | None = None, shared_with: int = 1) -> dict:
-    """Package version, git commit, device and wall time of a computation (``wall_s`` is the share
-    of a computation done for ``shared_with`` results together)."""
+def provenance(wall_s: float | None = None, shared_with: int = 1, resumed: bool = False) -> dict:
+    """Package version, git commit, device, float32 matmul precision and wall time of a computation
+    (``wall_s`` is the share of a computation done for ``shared_with`` results together; with
+    ``resumed``, of its last part only: it resumed from checkpoints, :mod:`molap.checkpoint`).
+    ``matmul_precision`` is JAX's ``jax_default_matmul_precision`` ("default": on NVIDIA GPUs
+    TensorFloat-32 for float32 matmuls, on the CPU full float32)."""
     from . import __version__
 
     try:
@@ -96,7 +99,9 @@ def provenance(wall_s: float | None = None, shared_with: int = 1) -> dict:
         commit = None
     return {"version": __version__, "commit": commit or os.environ.get("MOLAP_COMMIT"),
             "device": str(jax.devices()[0].device_kind), "jax": jax.__version__, "wall_s": wall_s,
-            "shared_with": shared_with, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+            "shared_with": shared_with, "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "matmul_precision": str(jax.config.jax_default_matmul_precision or "default"),
+            **({"resumed": True} if resumed else {})}
 
 
 def save(path: str | os.PathLike, obj: Any, **meta) -> Path:
@@ -310,13 +315,17 @@ def cached_many(kind: str, configs: list, compute: Callable[[list[int]], list], 
         group = f" (computed together with {others} other missing result(s))" if others else ""
         raise MissingResult(f"no {kind!r} result for {_plain(configs[named])}{group} (missing or stale); "
                             f"run `molap reproduce` for this profile")
+    from . import checkpoint
+    checkpoint.check(f"computing a {kind!r} result")
+    name = f"{kind}-" + hashlib.sha256(" ".join(config_key(kind, configs[i]) for i in missing).encode()).hexdigest()[:16]
     t = time.perf_counter()
-    results = compute(missing)
+    with checkpoint.frame(name) as fr:
+        results = compute(missing)
     wall = (time.perf_counter() - t) / len(missing)
     for i, obj in zip(missing, results):
         key = config_key(kind, configs[i])
         save(_path(kind, key, cache_dir()), obj, key=key, kind=kind, config=_plain(configs[i]),
-             provenance=provenance(wall, shared_with=len(missing)))
+             provenance=provenance(wall, shared_with=len(missing), resumed=fr["resumed"]))
         out[i] = obj
     return out
 

@@ -16,6 +16,7 @@ import numpy as np
 import optax
 from tqdm.auto import tqdm
 
+from .. import checkpoint
 from ..errors import MolapError
 from ..store import OMIT_DEFAULT
 
@@ -152,24 +153,30 @@ class Trainer:
         return self.tx.init(params)
 
     def run(self, params, opt_state, start: int, n_steps: int, *, chunk: int = 50, desc: str | None = None):
-        """Steps [start, start + n_steps): returns (params, opt_state, losses (n_steps,) or (n_steps, K))."""
+        """Steps [start, start + n_steps): returns (params, opt_state, losses (n_steps,) or (n_steps, K)).
+        Within a :func:`molap.checkpoint.budget` the run checkpoints itself and resumes exactly."""
         chunk = max(c for c in range(1, min(chunk, n_steps) + 1) if n_steps % c == 0)
+        place = None
         if self.batched:
             from ..sharding import shard
             params = shard(params)
-        losses = []
+            place = shard
         bar = tqdm(total=n_steps, desc=desc, disable=desc is None, leave=False, mininterval=2.0)
-        for c0 in range(start, start + n_steps, chunk):
-            (params, opt_state), ls = self._chunk(params, opt_state, jnp.arange(c0, c0 + chunk))
-            ls = np.asarray(ls)
+
+        def step(carry, c0):
+            return self._chunk(*carry, jnp.arange(c0, c0 + chunk))
+
+        def on_chunk(ls, c0):
             if not np.all(np.isfinite(ls)):
                 bad = c0 + int(np.argmax(~np.isfinite(ls).reshape(chunk, -1).all(1)))
                 raise MolapError(f"loss became {ls[~np.isfinite(ls)][0]} at step {bad}; "
                                  f"expected a finite loss (lower the learning rate?)")
-            losses.append(ls)
             bar.update(chunk)
+
+        (params, opt_state), losses = checkpoint.run_chunks(step, (params, opt_state), start, n_steps, chunk,
+                                                            on_chunk=on_chunk, place=place)
         bar.close()
-        return params, opt_state, np.concatenate(losses)
+        return params, opt_state, losses
 
 
 def fit(loss_fn: Callable, params, mask, schedule: Schedule, *, key: jax.Array, desc: str | None = None):
