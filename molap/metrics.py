@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from . import store
 from .errors import MolapError
@@ -54,7 +55,7 @@ def _check(outputs, targets) -> tuple[jax.Array, jax.Array]:
         raise MolapError(f"need a fixation unit and at least one decision unit, got {outputs.shape[2]} units")
     for name, a in (("outputs", outputs), ("targets", targets)):
         if not isinstance(a, jax.core.Tracer) and not bool(jnp.isfinite(a).all()):
-            raise MolapError(f"{name} contain NaN or inf; expected finite values (a diverged network?)")
+            raise MolapError(f"{name} contain NaN or inf; expected finite values (a diverged network?)")  # = NON_FINITE_OUTPUTS
     return outputs, targets
 
 
@@ -90,17 +91,38 @@ def score(outputs, targets, window: tuple[int, int] | None = None) -> Scores:
     steps [start, end) of ``window`` (default the last 30)."""
     outputs, targets = _check(outputs, targets)
     window = _check_window(window, outputs.shape[1])
-    paper = correct_paper(outputs, targets, window)
-    code = correct_code(outputs, targets, window)
-    trivial = _best_constant(window_means(targets, window))
-    trivial = trivial.at[0].set(1.0)  # perfect fixation
+    return scores_from_counts(*score_counts(outputs, targets, window), n_trials=outputs.shape[0])
+
+
+def score_counts(outputs: jax.Array, targets: jax.Array, window: tuple[int, int] | None = None):
+    """What :func:`score` needs from the device, traceable (inside ``jit`` and ``vmap``, so that K
+    networks' validation is scored in one call): per output unit, the trials correct by the paper's
+    rule and by the code's rule (integer counts: exact in any order of summation), and the best
+    constant's fraction correct (:func:`_best_constant`). No checks: the caller checks shapes,
+    and finiteness (:data:`NON_FINITE_OUTPUTS`)."""
+    paper = correct_paper(outputs, targets, window).sum(0, dtype=jnp.int32)
+    code = correct_code(outputs, targets, window).sum(0, dtype=jnp.int32)
+    return paper, code, _best_constant(window_means(targets, window))
+
+
+def scores_from_counts(paper, code, trivial, *, n_trials: int) -> Scores:
+    """:class:`Scores` from :func:`score_counts`: each mean an exact count divided by the number of
+    entries in float32, correctly rounded on the host, so a score is the same on every device
+    (eager JAX means, used before, could differ from it in the last bit of float32)."""
+    f = np.float32
+    paper, code, trivial = np.asarray(paper), np.asarray(code), np.array(trivial, np.float32)
+    n = len(paper)
+    trivial[0] = 1.0  # perfect fixation
     return Scores(
-        paper=float(100 * paper.mean()),
-        code=float(100 * code.mean()),
-        decision=float(100 * paper[:, 1:].mean()),
-        trivial=float(100 * trivial.mean()),
-        trivial_decision=float(100 * trivial[1:].mean()),
+        paper=float(f(100) * (f(paper.sum()) / f(n_trials * n))),
+        code=float(f(100) * (f(code.sum()) / f(n_trials * n))),
+        decision=float(f(100) * (f(paper[1:].sum()) / f(n_trials * (n - 1)))),
+        trivial=float(f(100) * (trivial.sum(dtype=np.float32) / f(n))),
+        trivial_decision=float(f(100) * (trivial[1:].sum(dtype=np.float32) / f(n - 1))),
     )
+
+
+NON_FINITE_OUTPUTS = "outputs contain NaN or inf; expected finite values (a diverged network?)"
 
 
 def accuracy(outputs, targets, window: tuple[int, int] | None = None) -> float:
