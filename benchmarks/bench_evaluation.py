@@ -20,7 +20,6 @@ import statistics
 import time
 
 import jax
-import jax.numpy as jnp
 
 from molap import metrics
 from molap.tasks import get_tasks
