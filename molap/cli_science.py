@@ -147,8 +147,15 @@ def cmd_reproduce(args) -> None:
     from .report import markdown_table
     from .sharding import describe
 
+    if args.predict and not args.check:
+        raise MolapError("--predict goes with --check (it predicts the GPU time of the missing items)")
     if args.check:
         missing = check(args.profile)
+        if args.predict:
+            from .profiles import get_profile
+            from .timing import predicted_lines
+            print("\n".join(predicted_lines(get_profile(args.profile), missing)))
+            return None
         for m in missing:
             print(m)
         if missing:
@@ -240,6 +247,8 @@ def add_commands(sub) -> None:
     s.add_argument("--device", choices=["cpu", "gpu"], default=None)
     s.add_argument("--check", action="store_true", help="compute nothing; fail if a result is missing or stale")
     s.add_argument("--stages", nargs="+", choices=STAGES, default=None, help="run only these stages")
+    s.add_argument("--predict", action="store_true",
+                   help="with --check: each missing item's GPU time, predicted by molap.timing from measured H100 costs")
     s.add_argument("--budget-s", type=budget_arg, default=None, metavar="SECONDS",
                    help="stop after SECONDS (training checkpointed, finished results cached) with exit "
                         f"status {BUDGET_SPENT}; the same command again resumes exactly")

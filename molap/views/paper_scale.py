@@ -144,3 +144,46 @@ def check(pretrain: Sequence[Mapping], choices: Mapping) -> None:
     _require(all(0 <= v <= 100 for v in best.values()), f"best pilot scores {best}")
     _require(all(c.lr in LR_GRID for c in choices.values()),
              f"chosen rates {[c.lr for c in choices.values()]} not all in {LR_GRID}")
+
+
+def prediction_rows(p: Profile) -> list[dict]:
+    """Per stage with items left: their number and predicted GPU minutes (:mod:`molap.timing`),
+    with the measured validation cost and with validation free."""
+    from .. import timing
+
+    missing = reproduce.check(p)
+    costs = timing.calibrate()
+    preds = timing.predict(p, missing, costs)
+    full, free = timing.stage_seconds(preds), timing.stage_seconds(timing.predict(p, missing, costs, eval_s=0.0))
+    return [{"stage": s, "items left": sum(x.stage == s for x in preds),
+             "not modelled": sum(x.stage == s and x.seconds is None for x in preds),
+             "predicted min": full[s] / 60, "validation free, min": free[s] / 60} for s in full]
+
+
+def residual_rows(p: Profile) -> list[dict]:
+    """The items the H100 measured: predicted against measured seconds."""
+    from .. import timing
+
+    return [{**r, "measured / predicted": r["measured_s"] / r["predicted_s"]} for r in timing.residuals(p)]
+
+
+def show_prediction(p: Profile) -> None:
+    """The timing model's check against the measured items, its basis, and the predicted GPU
+    time of what is left, per stage and in all, beside the target."""
+    from .. import timing
+
+    c = timing.calibrate()
+    show_table(residual_rows(p), digits=1)
+    a, b = c.train_ms["frozen"]
+    print(f"basis: a training step of K frozen-head networks {a:.2f} + {b:.2f} K ms (probe); "
+          f"a one-task evaluation {c.eval_s:.3f} s (the real run's median block of {c.basis['block_s']:.0f} s "
+          f"minus its {c.basis['block_steps_s']:.1f} s of steps, over {c.basis['blocks']} blocks); "
+          f"a forward trial-step {c.forward_s * 1e9:.2f} ns (assumed: a third of a training trial-step)")
+    rows = prediction_rows(p)
+    show_table(rows, digits=1)
+    total = sum(r["predicted min"] for r in rows)
+    free = sum(r["validation free, min"] for r in rows)
+    met = "met" if total * 60 <= timing.TARGET_S else ("met only if validation is free" if free * 60 <= timing.TARGET_S
+                                                          else "not met, even with validation free")
+    print(f"predicted in all: {total:.1f} min of one H100 ({free:.1f} min if validation were free); "
+          f"the target of {timing.TARGET_S / 60:.0f} min is {met}")
