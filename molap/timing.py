@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import methods
+
 from .generalize import folds
 from .perturb import levels_for
 from .profiles import Profile
