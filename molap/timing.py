@@ -29,7 +29,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-
 from .generalize import folds
 from .perturb import levels_for
 from .profiles import Profile
