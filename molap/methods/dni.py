@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 from .. import network, store
 from ..counts import ParameterCounts, count
 from ..errors import MolapError
-from ..metrics import Scores, score
+from ..metrics import NON_FINITE_OUTPUTS, Scores, score_counts, scores_from_counts
 from ..network import Layout, RNNParams
 from ..perturb import TaskNetworks
 from ..tasks import Task, get_tasks, sample
@@ -149,14 +149,17 @@ def train_dni_many(tasks: Sequence[Task], config: TaskTraining, dni: DNIConfig =
 
     fns = {}
 
-    def test_scores(params, i, t):  # (K, 5): task i on every network's test trials
+    def test_scores(params, i, t):  # (K, 5): task i on every network's test trials, counted on the device
         if i not in fns:
-            fns[i] = jax.jit(lambda p, k: (lambda xy: (network.run(p, xy[0])[0][..., :t.n_out],
-                                                       xy[1][..., :t.n_out]))(batch(i, t, k, n_test)))
-        fn = fns[i]
-        return np.array([list(score(*fn(jax.tree.map(lambda a: a[j], params), jax.random.fold_in(test_keys[j], i)),
-                                    t.scored_window))
-                         for j in range(n_nets)])
+            def one(p, k, i=i, t=t):
+                x, y = batch(i, t, k, n_test)
+                o = network.run(p, x)[0][..., :t.n_out]
+                return score_counts(o, y[..., :t.n_out], t.scored_window), jnp.isfinite(o).all()
+            fns[i] = jax.jit(jax.vmap(one))
+        counts, finite = jax.device_get(fns[i](params, fold_keys(test_keys, i)))
+        if not np.all(finite):
+            raise MolapError(NON_FINITE_OUTPUTS)
+        return np.array([list(scores_from_counts(*(c[j] for c in counts), n_trials=n_test)) for j in range(n_nets)])
 
     for i, t in enumerate(tqdm(tasks, desc=f"DNI task sequence ({n_nets} networks)", disable=not progress)):
         unit = jnp.array([1.0 if j < t.n_out else 0.0 for j in range(WIDTH)])
