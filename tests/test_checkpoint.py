@@ -105,3 +105,16 @@ def test_reproduce_stops_after_its_budget_with_status_3_and_resumes(tmp_path, mo
     assert "stopped after the budget of 0.001 s; 1 item(s) of profile 'tiny' remain" in err, err
     assert main(["reproduce", "--profile", "tiny", "--stages", "pre-training", "--budget-s", "600"]) == 0
     assert "pre-training" in capsys.readouterr().out
+
+
+def test_the_chunk_size_does_not_change_the_steps(monkeypatch):
+    """MOLAP_CHUNK_STEPS (steps per jitted call) changes host round trips, not results."""
+    monkeypatch.setenv("MOLAP_CHUNK_STEPS", "40")
+    p40, l40 = _train(_params(True), True, chunk=None)
+    monkeypatch.setenv("MOLAP_CHUNK_STEPS", "7")  # 7 does not divide 40: chunks of 5
+    p5, l5 = _train(_params(True), True, chunk=None)
+    np.testing.assert_array_equal(np.asarray(p40["w"]), np.asarray(p5["w"]))
+    np.testing.assert_array_equal(l40, l5)
+    monkeypatch.setenv("MOLAP_CHUNK_STEPS", "0")
+    with pytest.raises(MolapError, match="MOLAP_CHUNK_STEPS must be a positive integer, got '0'"):
+        _train(_params(True), True, chunk=None)

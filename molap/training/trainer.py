@@ -7,6 +7,7 @@ NaN loss stops training with an error.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -91,6 +92,16 @@ def scale_fields(tx: optax.GradientTransformation, factors: dict[str, float]) ->
     return optax.GradientTransformation(tx.init, update)
 
 
+def chunk_steps() -> int:
+    """Optimiser steps per jitted call of :meth:`Trainer.run`: ``$MOLAP_CHUNK_STEPS`` (default 50;
+    the largest divisor of a run's steps up to it is used). Larger chunks mean fewer host round
+    trips on a GPU; the steps, and so the results, are the same (``tests/test_checkpoint.py``)."""
+    v = os.environ.get("MOLAP_CHUNK_STEPS", "50")
+    if not v.isdigit() or int(v) < 1:
+        raise MolapError(f"MOLAP_CHUNK_STEPS must be a positive integer, got {v!r}")
+    return int(v)
+
+
 class Trainer:
     """Masked Adam on a parameter pytree; compiled once, run in chunks of steps.
 
@@ -152,9 +163,10 @@ class Trainer:
             return shard(jax.vmap(self.tx.init)(params))
         return self.tx.init(params)
 
-    def run(self, params, opt_state, start: int, n_steps: int, *, chunk: int = 50, desc: str | None = None):
+    def run(self, params, opt_state, start: int, n_steps: int, *, chunk: int | None = None, desc: str | None = None):
         """Steps [start, start + n_steps): returns (params, opt_state, losses (n_steps,) or (n_steps, K)).
         Within a :func:`molap.checkpoint.budget` the run checkpoints itself and resumes exactly."""
+        chunk = chunk_steps() if chunk is None else chunk
         chunk = max(c for c in range(1, min(chunk, n_steps) + 1) if n_steps % c == 0)
         place = None
         if self.batched:
