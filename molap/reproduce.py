@@ -16,6 +16,21 @@ from .selection import learning_rate
 from .training import TaskTraining
 
 
+def each(calls: list[Callable]) -> list:
+    """Every call's result. A read-only miss (:class:`molap.store.MissingResult`) is raised only
+    after every call was tried, so :func:`check` looks up every seed of an item, not only those
+    before the first one missing (their entries would seem to belong to no item)."""
+    out, miss = [], None
+    for c in calls:
+        try:
+            out.append(c())
+        except store.MissingResult as e:
+            miss = miss or e
+    if miss is not None:
+        raise miss
+    return out
+
+
 def stages(profile: Profile) -> list[tuple[str, list[tuple[str, Callable]]]]:
     """(stage name, [(item name, thunk)]) in dependency order. Runs trained together (a method
     family over all seeds, the pilots of a family) are one item. Methods come from the registry."""
@@ -30,19 +45,21 @@ def stages(profile: Profile) -> list[tuple[str, list[tuple[str, Callable]]]]:
          + [(f"{mode} {k} folds", lambda mode=mode, k=k: P.fold_primitives(p, mode, k))
             for mode in MODES for k in ("cca", "pca")]),
         ("pre-training", [(f"{' and '.join(pre)}, {seeds}",
-                           lambda: [P.modules(p, m, s) for m in pre for s in p.seeds])]),
+                           lambda: each([lambda m=m, s=s: P.modules(p, m, s) for m in pre for s in p.seeds]))]),
         ("learning rates", [(", ".join(f), lambda f=f: [learning_rate(p, m) for m in f]) for f in fams]),
-        ("training", [(f"{', '.join(f)}, {seeds}", lambda f=f: [P.trained(p, m, s) for m in f for s in p.seeds])
+        ("training", [(f"{', '.join(f)}, {seeds}",
+                       lambda f=f: each([lambda m=m, s=s: P.trained(p, m, s) for m in f for s in p.seeds]))
                       for f in fams]
          + [("molap, paper's literal recipe",
              lambda: P.trained(p, "molap", s0, recipe=TaskTraining.paper_literal(p.training.batch)))]),
         ("schedule sweep", [(f"{', '.join(f)}, batch {r.batch}, {r.schedule.n_steps} steps, decay {r.schedule.decay:g}",
                              lambda f=f, r=r: curves.curves(p, f[0], r, p.sweep.seeds))
                             for r in curves.sweep_recipes(p) for f in fams if f[0] in curves.swept_methods()]),
-        ("perturbations", [(f"{m} {k}, {seeds}", lambda m=m, k=k: [P.perturbation(p, m, k, s) for s in p.seeds])
+        ("perturbations", [(f"{m} {k}, {seeds}",
+                            lambda m=m, k=k: each([lambda s=s: P.perturbation(p, m, k, s) for s in p.seeds]))
                            for m in methods.names() for k in KINDS]),
         ("generalisation", [(f"{mode} {k}, {seeds}",
-                             lambda mode=mode, k=k: [P.generalisation(p, mode, k, s) for s in p.seeds])
+                             lambda mode=mode, k=k: each([lambda s=s: P.generalisation(p, mode, k, s) for s in p.seeds]))
                             for mode, k in P.VARIANTS]
          + [(f"new tasks, {m}", lambda m=m: P.new_task_heads(p, m, s0)) for m in P.NEW_TASK_METHODS]
          + [(f"the book's own task, {m}", lambda m=m: P.trained(p, m, s0, tasks=[examples.MATCH_TASK]))

@@ -69,3 +69,21 @@ def test_a_committed_result_loads_typed_even_when_its_class_is_not_registered(mo
     r = store.load(sorted(store.results_dir().glob("trained-*.npz"))[0])
     assert type(r).__name__ == "TrainedRun" and type(next(iter(r.test.values()))).__name__ == "Scores"
     assert type(r.params).__name__ in ("FrozenParams", "RNNParams")
+
+
+def test_check_looks_up_every_seed_of_an_item_after_one_is_missing():
+    """Otherwise the committed seeds after a missing one would look like orphans."""
+    calls = []
+
+    def miss():
+        calls.append("miss")
+        raise store.MissingResult("seed 0 missing")
+
+    def found():
+        calls.append("found")
+        return 1
+
+    with pytest.raises(store.MissingResult, match="seed 0 missing"):
+        reproduce.each([miss, found, found])
+    assert calls == ["miss", "found", "found"]
+    assert reproduce.each([found, found]) == [1, 1]
