@@ -143,16 +143,17 @@ def cmd_reproduce(args) -> None:
 
     from .checkpoint import OutOfBudget
     from .errors import MolapError
+    from .profiles import get_profile
     from .reproduce import check, reproduce
     from .report import markdown_table
     from .sharding import describe
 
+    args.profile = get_profile(args.profile).name  # the book's profile unless one is named
     if args.predict and not args.check:
         raise MolapError("--predict goes with --check (it predicts the GPU time of the missing items)")
     if args.check:
         missing = check(args.profile)
         if args.predict:
-            from .profiles import get_profile
             from .timing import predicted_lines
             print("\n".join(predicted_lines(get_profile(args.profile), missing)))
             return None
@@ -207,7 +208,7 @@ def add_commands(sub) -> None:
     s.add_argument("--kind", choices=["cca", "pca", "pca-joint"], default="cca", help="the primitive kind")
     s.add_argument("--components", type=positive_int, default=2)
     s.add_argument("--tasks", nargs="+", metavar="TASK", help=f"task subset (default all): {' '.join(TASK_NAMES)}")
-    s.add_argument("--profile", choices=list(PROFILES), default=None, help="sets the corpus size (default $MOLAP_PROFILE or quick)")
+    s.add_argument("--profile", choices=list(PROFILES), default=None, help="sets the corpus size (default $MOLAP_PROFILE or standard)")
     s.add_argument("--trials", type=count_arg(MAX_FIT_TRIALS), default=None,
                    help="trials per task in the corpus (overrides the profile)")
     s.add_argument("--seed", type=seed_arg, default=0)
@@ -243,7 +244,8 @@ def add_commands(sub) -> None:
     s.set_defaults(func=cmd_generalize)
 
     s = sub.add_parser("reproduce", help="run every experiment of the book in order, filling the cache")
-    s.add_argument("--profile", choices=list(PROFILES), default="quick")
+    s.add_argument("--profile", choices=list(PROFILES), default=None,
+                   help="the profile to compute (default: the book's, $MOLAP_PROFILE or standard)")
     s.add_argument("--device", choices=["cpu", "gpu"], default=None)
     s.add_argument("--check", action="store_true", help="compute nothing; fail if a result is missing or stale")
     s.add_argument("--stages", nargs="+", choices=STAGES, default=None, help="run only these stages")
@@ -256,7 +258,7 @@ def add_commands(sub) -> None:
 
     s = sub.add_parser("claims", help="every claim of the paper: our number, n seeds, the test, the verdict")
     s.add_argument("--profile", choices=list(PROFILES), default=None,
-                   help="the results to judge (default: the book's, $MOLAP_PROFILE or quick)")
+                   help="the results to judge (default: the book's, $MOLAP_PROFILE or standard)")
     s.add_argument("--compute", action="store_true",
                    help="compute missing results (default: judge only what is cached or committed)")
     s.add_argument("--json", action="store_true")

@@ -142,15 +142,19 @@ TINY = replace(
     perturb=PerturbSetup(n_draws=2, n_trials=64),
 )
 
+BOOK_PROFILE = "standard"
+"""The book's profile when ``MOLAP_PROFILE`` is not set: converged networks, computed on the CPU
+and committed, so the book builds from ``results/`` without training."""
+
 PROFILES: dict[str, Profile] = {p.name: p for p in (TINY, QUICK, STANDARD, PAPER)}
 assert tuple(PROFILES) == PROFILE_NAMES, "molap.names.PROFILE_NAMES must list the profiles"
 
 
 def get_profile(profile: str | Profile | None = None) -> Profile:
-    """A profile by name; None reads ``MOLAP_PROFILE`` (default ``quick``)."""
+    """A profile by name; None reads ``MOLAP_PROFILE`` (default :data:`BOOK_PROFILE`)."""
     if isinstance(profile, Profile):
         return profile
-    name = profile or os.environ.get("MOLAP_PROFILE", "quick")
+    name = profile or os.environ.get("MOLAP_PROFILE", BOOK_PROFILE)
     if name not in PROFILES:
         raise MolapError(f"unknown profile {name!r}; expected one of {tuple(PROFILES)}")
     return PROFILES[name]

@@ -155,19 +155,19 @@ def test_train_json_reports_a_sequential_methods_scores_right_after_each_task(ca
     assert "right after each task's own training" in text and "85.0" in text
 
 
-def test_claims_json_judges_the_committed_quick_results(capsys, monkeypatch):
+def test_claims_json_judges_the_book_profiles_committed_results(capsys, monkeypatch):
     from molap import claims
 
     monkeypatch.delenv("MOLAP_PROFILE", raising=False)
     assert main(["claims", "--json"]) == 0  # the book's default profile
     out = json.loads(capsys.readouterr().out)
-    assert out["profile"] == "quick" and out["missing_sections"] == []
+    assert out["profile"] == "standard" and out["missing_sections"] == []
     rows = out["claims"]
     assert len(rows) >= 22 and {r["kind"] for r in rows} == {"comparison", "measurement"}
     for r in rows:
         assert {"claim", "paper", "ours", "n_seeds", "kind", "p", "verdict", "chapter", "expected"} <= set(r)
         if r["kind"] == "comparison":
-            assert r["verdict"] in claims.COMPARISON_VERDICTS and 0 <= r["p"] <= 1 and r["n_seeds"] == 2
+            assert r["verdict"] in claims.COMPARISON_VERDICTS and 0 <= r["p"] <= 1 and r["n_seeds"] == 5
         else:
             assert r["verdict"] in claims.MEASUREMENT_VERDICTS and r["p"] is None
     assert main(["claims", "--profile", "quick"]) == 0
