@@ -20,7 +20,7 @@ from .errors import MolapError
 from .network import RNNParams
 from .primitives import Primitives, PrimitivesConfig, fit
 from .tasks import TASK_NAMES, Task, get_tasks
-from .training import (Heads, TaskTraining, evaluate, head_masks, init_heads, pretrain_folds, task_outputs,
+from .training import (FROZEN, Heads, TaskTraining, evaluate, head_masks, init_heads, pretrain_folds, task_outputs,
                        train_stacked, unstack)
 
 MODES = names.MODES
@@ -128,8 +128,8 @@ def fit_folds(mode: str, kind: str, n_components: int, n_trials: int, seed: int,
 
 def fold_forward(w_rec: jax.Array, b: jax.Array, heads: Heads, x: jax.Array) -> jax.Array:
     """Fold f's head on fold f's network: w_rec (F, N, N), b (F, N), x (F, B, 110, max_in) (the
-    fused :func:`molap.training.task_outputs`; the frozen w_rec gets no gradient)."""
-    return task_outputs(RNNParams(heads.w_in, w_rec, b, heads.w_out, heads.b_out, jnp.zeros(b.shape)), x)
+    fused :func:`molap.training.task_outputs`; the frozen w_rec and b get no gradient, by construction)."""
+    return task_outputs(RNNParams(heads.w_in, w_rec, b, heads.w_out, heads.b_out, jnp.zeros(b.shape)), x, grads=FROZEN)
 
 
 def run_folds(mode: str, kind: str, **kwargs) -> Folds:

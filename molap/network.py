@@ -146,6 +146,27 @@ def run(params: RNNParams, inputs: jax.Array, *, unroll: int | None = None, sile
     return hs @ params.w_out + params.b_out, hs
 
 
+def outputs(params: RNNParams, inputs: jax.Array, *, silence: jax.Array | None = None) -> jax.Array:
+    """The outputs of :func:`run` without its states, for evaluation: inputs (B, T, n_in) ->
+    (B, T, n_out). The input projection and the readout are done step by step in the loop, and no
+    (B, T, N) array is ever stored (a forward pass that keeps its states writes one such array
+    and reads it back for the readout: on a CPU that memory traffic costs as much as the
+    recurrence). The same values as ``run(...)[0]`` up to float rounding."""
+    if inputs.ndim != 3 or inputs.shape[-1] != params.w_in.shape[0]:
+        raise MolapError(
+            f"inputs must have shape (trials, steps, {params.w_in.shape[0]}), got {tuple(inputs.shape)}"
+        )
+    keep = 1.0 if silence is None else 1.0 - silence
+
+    def step(h, x):
+        h = jnp.tanh(x @ params.w_in + params.b + h @ params.w_rec) * keep
+        return h, h @ params.w_out + params.b_out
+
+    h0 = jnp.broadcast_to(params.h0 * keep, inputs.shape[:1] + params.h0.shape[-1:])
+    _, ys = jax.lax.scan(step, h0, jnp.swapaxes(inputs, 0, 1))
+    return jnp.swapaxes(ys, 0, 1)
+
+
 class Trainable(nnx.Variable):
     """A 0/1 mask of which entries of a parameter are trainable (not a parameter itself)."""
 

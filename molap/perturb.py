@@ -166,9 +166,9 @@ def evaluate_perturbed(params: RNNParams, shared: bool, layout: Layout, kind: st
             w, sil = jax.vmap(lambda w_, i: perturbed_draw(kind, w_, key, draw, level, layout, i))(p.w_rec, ids)
         pp = p._replace(w_rec=w)
         if sil is None:
-            out = jax.vmap(lambda q, xi: network.run(q, xi)[0])(pp, x)
+            out = jax.vmap(network.outputs)(pp, x)
         else:
-            out = jax.vmap(lambda q, xi, s: network.run(q, xi, silence=s)[0])(pp, x, sil)
+            out = jax.vmap(lambda q, xi, s: network.outputs(q, xi, silence=s))(pp, x, sil)
         return _accuracies(out, y, unit_mask)
 
     lv = jnp.asarray(levels, jnp.float32)

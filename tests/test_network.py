@@ -75,3 +75,15 @@ def test_nnx_module():
     params = nnx.state(model, nnx.Param)
     assert len(jax.tree.leaves(params)) == 6
     assert float(model.mask.w_rec.max()) == 0 and float(model.mask.w_in.min()) == 1
+
+
+@pytest.mark.parametrize("silenced", [False, True])
+def test_outputs_without_states_match_run(silenced):
+    """The evaluation path (no states kept, projections in the loop) gives run's outputs."""
+    p = network.init(jax.random.key(0), 3, 2, Layout(10, 2))._replace(b_out=jnp.array([0.3, -0.2]))
+    x = jax.random.normal(jax.random.key(1), (4, 15, 3))
+    sil = (jnp.arange(10) % 3 == 0).astype(jnp.float32) if silenced else None
+    np.testing.assert_allclose(network.outputs(p, x, silence=sil), network.run(p, x, silence=sil)[0],
+                               rtol=1e-5, atol=1e-6)
+    with pytest.raises(MolapError, match="inputs must have shape"):
+        network.outputs(p, x[..., :2])

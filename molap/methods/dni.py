@@ -34,7 +34,7 @@ from ..metrics import NON_FINITE_OUTPUTS, Scores, score_counts, scores_from_coun
 from ..network import Layout, RNNParams
 from ..perturb import TaskNetworks
 from ..tasks import Task, get_tasks, sample
-from ..training import TaskTraining, Trainer, as_keys, fold_keys, task_outputs, time_weights
+from ..training import Grads, TaskTraining, Trainer, as_keys, fold_keys, task_outputs, time_weights
 from . import base
 from .base import RunSpec, TrainedRun
 
@@ -153,7 +153,7 @@ def train_dni_many(tasks: Sequence[Task], config: TaskTraining, dni: DNIConfig =
         if i not in fns:
             def one(p, k, i=i, t=t):
                 x, y = batch(i, t, k, n_test)
-                o = network.run(p, x)[0][..., :t.n_out]
+                o = network.outputs(p, x)[..., :t.n_out]
                 return score_counts(o, y[..., :t.n_out], t.scored_window), jnp.isfinite(o).all()
             fns[i] = jax.jit(jax.vmap(one))
         counts, finite = jax.device_get(fns[i](params, fold_keys(test_keys, i)))
@@ -167,7 +167,7 @@ def train_dni_many(tasks: Sequence[Task], config: TaskTraining, dni: DNIConfig =
 
         def loss_fn(p, k, i=i, t=t, unit=unit, weights=weights):
             x, y = batch(i, t, k, config.batch)
-            out = task_outputs(jax.tree.map(lambda a: a[None], p), x[None])[0]
+            out = task_outputs(jax.tree.map(lambda a: a[None], p), x[None], grads=Grads("all"))[0]  # b is not trained
             w = weights[None, :, None] * unit[None, None, :]
             mse = jnp.sum(w * (out - y) ** 2) / jnp.sum(w * jnp.ones_like(y))
             return mse + config.l2 * (jnp.sum(p.w_in ** 2) + jnp.sum(p.w_rec ** 2))

@@ -28,7 +28,7 @@ def stacked_forward(params: RNNParams, x: jax.Array, *, silence=None) -> jax.Arr
     :func:`molap.training.fused.task_outputs` unless units are silenced)."""
     if silence is None:
         return task_outputs(params, x)
-    return jax.vmap(lambda p, xi: network.run(p, xi, silence=silence)[0])(params, x)
+    return jax.vmap(lambda p, xi: network.outputs(p, xi, silence=silence))(params, x)
 
 
 def init_separate(tasks: Sequence[Task], init: RNNParams, *, key: jax.Array) -> tuple[RNNParams, RNNParams]:

@@ -68,7 +68,7 @@ def heads_forward(w_rec: jax.Array, b: jax.Array, heads: Heads, x: jax.Array, *,
     """All tasks through one frozen reservoir: x (n_tasks, B, 110, max_in) -> (n_tasks, B, 110, max_out).
 
     Without ``silence`` this is :func:`molap.training.fused.task_outputs` (one matrix product over
-    every task's trials per step, the hand-written backward pass); with it, :func:`molap.network.run`
+    every task's trials per step, the hand-written backward pass); with it, :func:`molap.network.outputs`
     per task with the silenced units clamped to zero.
     """
     n = w_rec.shape[0]
@@ -78,6 +78,6 @@ def heads_forward(w_rec: jax.Array, b: jax.Array, heads: Heads, x: jax.Array, *,
 
     def one(w_in, w_out, b_out, xi):
         p = RNNParams(w_in, w_rec, b, w_out, b_out, jnp.zeros((n,)))
-        return network.run(p, xi, silence=silence)[0]
+        return network.outputs(p, xi, silence=silence)
 
     return jax.vmap(one)(heads.w_in, heads.w_out, heads.b_out, x)

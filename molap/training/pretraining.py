@@ -15,6 +15,7 @@ from ..errors import MolapError
 from ..network import Layout, RNNParams
 from ..primitives import Primitives, transform
 from ..tasks import get_tasks, sample_corpus, stack_inputs
+from .fused import Grads, task_outputs
 from .trainer import Schedule, Trainer, fold_keys
 
 
@@ -92,11 +93,16 @@ def pretrain_folds(prims: Primitives, tasks: Sequence[str] | None, init: RNNPara
         mask = network.trainable(jax.tree.map(lambda a: a[0], params), w_in=True, w_out=True, b_out=True, w_rec=block)
         mask = jax.tree.map(lambda a: jnp.broadcast_to(a, (n_folds,) + a.shape), mask)
 
-        def loss_fn(p, batch_key, prim, k=k, block=block):
+        units = layout.units(k)
+        grads = Grads((units.start, units.stop))  # only module k's own block learns: no other W_rec gradient work
+
+        def loss_fn(p, batch_key, prim, k=k, block=block, grads=grads):
             u, v = components(prim, batch_key, config.batch)
-            y, h = network.run(p, u[..., k:k + 1])
-            return (jnp.mean((y - v[..., k:k + 1]) ** 2) + config.l2 * jnp.sum((p.w_rec * block) ** 2)
-                    + config.activity * jnp.mean(h ** 2))
+            one = RNNParams(p.w_in[None], p.w_rec, p.b, p.w_out[None], p.b_out[None], p.h0[None])
+            y, energy = task_outputs(one, u[None, ..., k:k + 1], grads=grads, energy=True)
+            mean_h2 = energy[0] / (config.batch * y.shape[2] * layout.n_units)
+            return (jnp.mean((y[0] - v[..., k:k + 1]) ** 2) + config.l2 * jnp.sum((p.w_rec * block) ** 2)
+                    + config.activity * mean_h2)
 
         batch_keys = fold_keys(kk, 1)
         trainer = Trainer(loss_fn, mask, config.schedule, key=batch_keys[0] if shared else batch_keys, batched=True,
