@@ -5,11 +5,15 @@ over 110 steps and differentiates a loss of their outputs. Automatic differentia
 :func:`molap.network.run` materialises the drive, the states and their cotangents as (B, T, N)
 arrays several times over; on a CPU each such pass over memory costs about as much as the
 recurrent matrix products. Here the forward scan does the input projection, the recurrence and
-the readout in one loop body and keeps only the states h_t; the reverse scan computes the
-gradients in its body (accumulated in the carry), so no (B, T, N) cotangent is ever stored:
+the readout in one loop body and keeps only the states h_t; the reverse scan computes the input
+and readout gradients in its body (accumulated in the carry):
 
     da_t   = (dh_t + dy_t W_out^T + 2 c h_t) * (1 - h_t^2)
-    dh_t-1 = da_t W_rec^T,   dW_in += x_t^T da_t,   dW_out += h_t^T dy_t,   dW_rec += h_t-1^T da_t
+    dh_t-1 = da_t W_rec^T,   dW_in += x_t^T da_t,   dW_out += h_t^T dy_t
+
+and, where W_rec learns, dW_rec = sum_t h_t-1^T da_t as one matrix product over every (step,
+trial) row after the reverse scan, which then emits da_t (the learning block's columns only; for
+a frozen reservoir no (T, K, B, N) cotangent is stored at all)
 
 (c: the cotangent of the optional activity sum, see ``energy``). **Freezing is data given to the
 pass, not a mask applied afterwards**: ``recurrent`` names which recurrent weights get a gradient
@@ -135,21 +139,18 @@ def _fused_bwd(grads: Grads, energy: bool, res, cts):
                  w_out=g["w_out"] + jnp.einsum("kbn,kbo->kno", h, d), b_out=g["b_out"] + jnp.sum(d, 1))
         if grads.bias:
             g["b"] = g["b"] + (jnp.sum(da, (0, 1)) if shared else jnp.sum(da, 1))
-        if rec is not None:
-            h_prev = jnp.where(t > 0, hs[jnp.maximum(t - 1, 0)], h0)[..., lo:hi]
-            g["w_rec"] = g["w_rec"] + jnp.einsum("kbn,kbm->nm" if shared else "kbn,kbm->knm", h_prev, da[..., lo:hi])
-        return (_recur(da, p.w_rec, transpose=True), g), None
+        return (_recur(da, p.w_rec, transpose=True), g), (None if rec is None else da[..., lo:hi])
 
     n = p.w_rec.shape[-1]
     g0 = {"w_in": jnp.zeros_like(p.w_in), "w_out": jnp.zeros_like(p.w_out), "b_out": jnp.zeros_like(p.b_out)}
     if grads.bias:
         g0["b"] = jnp.zeros_like(p.b)
-    if rec is not None:
-        g0["w_rec"] = jnp.zeros(p.w_rec.shape[:-2] + (hi - lo, hi - lo), p.w_rec.dtype)
-    (dh, g), _ = jax.lax.scan(step, (jnp.zeros_like(hs[0]), g0), jnp.arange(xt.shape[0]), reverse=True)
+    (dh, g), das = jax.lax.scan(step, (jnp.zeros_like(hs[0]), g0), jnp.arange(xt.shape[0]), reverse=True)
     w_rec = jnp.zeros_like(p.w_rec)
-    if rec is not None:
-        w_rec = g["w_rec"] if (lo, hi) == (0, n) else w_rec.at[..., lo:hi, lo:hi].set(g["w_rec"])
+    if rec is not None:  # one product over all (step, trial) rows: faster than one per step in the loop
+        h_prev = jnp.concatenate([h0[None], hs[:-1]], 0)[..., lo:hi]
+        block = jnp.einsum("tkbn,tkbm->nm" if shared else "tkbn,tkbm->knm", h_prev, das)
+        w_rec = block if (lo, hi) == (0, n) else w_rec.at[..., lo:hi, lo:hi].set(block)
     return (RNNParams(g["w_in"], w_rec, g.get("b", jnp.zeros_like(p.b)), g["w_out"], g["b_out"], jnp.sum(dh, 1)),
             jnp.zeros_like(xt))
 
