@@ -178,12 +178,16 @@ def transform(prim: Primitives, x: jax.Array, y: jax.Array) -> tuple[jax.Array, 
             f"corpus has {x.shape[-1]} input and {y.shape[-1]} target columns; these primitives "
             f"were fitted on {prim.x_mean.shape[0]} and {prim.y_mean.shape[0]}"
         )
-    xz = (x - prim.x_mean) / prim.x_scale
-    yz = (y - prim.y_mean) / prim.y_scale
+
+    def project(a, mean, scale, w):  # ((a - mean) / scale) @ w, the standardisation folded into w: no
+        w = w / scale[:, None]       # standardised copy of the corpus, and under vmap over maps of one
+        return a @ w - mean @ w      # corpus draw, one matrix product for all maps
+
     if prim.x_weights.shape[0] != prim.x_mean.shape[0]:  # joint PCA
-        u = v = jnp.concatenate([xz, yz], -1) @ prim.x_weights
+        u = v = project(jnp.concatenate([x, y], -1), jnp.concatenate([prim.x_mean, prim.y_mean]),
+                        jnp.concatenate([prim.x_scale, prim.y_scale]), prim.x_weights)
     else:
-        u, v = xz @ prim.x_weights, yz @ prim.y_weights
+        u, v = project(x, prim.x_mean, prim.x_scale, prim.x_weights), project(y, prim.y_mean, prim.y_scale, prim.y_weights)
     return (u - prim.u_lo) / (prim.u_hi - prim.u_lo), (v - prim.v_lo) / (prim.v_hi - prim.v_lo)
 
 
