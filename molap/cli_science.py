@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 
 from .cli import count_arg, finite_float, positive_int, seed_arg
@@ -138,9 +139,20 @@ def cmd_generalize(args) -> None:
     print(markdown_table(rows, ["task", "left_out", "r2", "paper", "decision", "trivial_decision"], digits=3))
 
 
+def scheduler_arg(text: str) -> str:
+    """A --scheduler value: a Dask scheduler address, ``[tcp|tls|ucx|ws|wss://]host[:port]``."""
+    m = re.fullmatch(r"(?:([a-z]+)://)?(\[[0-9a-fA-F:.]+\]|[^\s:/\[\]]+)(?::(\d+))?", text)
+    if not m or (m[1] and m[1] not in ("tcp", "tls", "ucx", "ws", "wss")) or (m[3] and not 0 < int(m[3]) < 65536):
+        raise argparse.ArgumentTypeError(f"expected a Dask scheduler address such as tcp://host:8786, got {text!r}")
+    return text
+
+
 def cmd_reproduce(args) -> None:
     import jax  # the device was selected before JAX started (cli.main)
 
+    cluster = args.workers is not None or args.scheduler is not None
+    if cluster:  # the workers compute; this process only submits (no accelerator memory taken here)
+        jax.config.update("jax_platforms", "cpu")
     from .checkpoint import OutOfBudget
     from .errors import MolapError
     from .profiles import get_profile
@@ -151,6 +163,14 @@ def cmd_reproduce(args) -> None:
     args.profile = get_profile(args.profile).name  # the book's profile unless one is named
     if args.predict and not args.check:
         raise MolapError("--predict goes with --check (it predicts the GPU time of the missing items)")
+    if cluster:
+        option = "--workers" if args.workers is not None else "--scheduler"
+        if args.check:
+            raise MolapError(f"--check computes nothing; expected it without {option}")
+        if args.budget_s is not None:
+            raise MolapError(f"--budget-s stops the serial run; expected it without {option} (on a cluster, "
+                             f"the jobs' own time limits stop the workers, and a run again resumes from the cache)")
+        return _reproduce_on_cluster(args)
     if args.check:
         missing = check(args.profile)
         if args.predict:
@@ -176,6 +196,18 @@ def cmd_reproduce(args) -> None:
         return BUDGET_SPENT
     print(markdown_table(summary, digits=1))
     print(f"total: {sum(r['wall_s'] for r in summary):.1f} s")
+
+
+def _reproduce_on_cluster(args) -> None:
+    from . import distributed
+    from .report import markdown_table
+
+    with distributed.cluster_client(args.workers, args.scheduler) as client:
+        where = (f"a local cluster of {args.workers} worker process(es)" if args.scheduler is None else
+                 f"the Dask scheduler at {args.scheduler} ({len(client.scheduler_info()['workers'])} worker(s) now)")
+        print(f"profile {args.profile}, on {where}", flush=True)
+        summary = distributed.reproduce(client, args.profile, only=args.stages, log=lambda m: print(m, flush=True))
+    print(markdown_table(summary, digits=1))
 
 
 def cmd_claims(args) -> None:
@@ -254,6 +286,13 @@ def add_commands(sub) -> None:
     s.add_argument("--budget-s", type=budget_arg, default=None, metavar="SECONDS",
                    help="stop after SECONDS (training checkpointed, finished results cached) with exit "
                         f"status {BUDGET_SPENT}; the same command again resumes exactly")
+    where = s.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=positive_int, default=None, metavar="N",
+                       help="run the items on a local Dask cluster of N worker processes, each item once, in "
+                            "dependency order (needs molap[cluster]; default: one after another, no Dask)")
+    where.add_argument("--scheduler", type=scheduler_arg, default=None, metavar="ADDRESS",
+                       help="run the items on the workers of the running Dask scheduler at ADDRESS "
+                            "(tcp://host:8786); they must share this machine's cache directory (README)")
     s.set_defaults(func=cmd_reproduce)
 
     s = sub.add_parser("claims", help="every claim of the paper: our number, n seeds, the test, the verdict")

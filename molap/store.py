@@ -296,7 +296,11 @@ def cached_many(kind: str, configs: list, compute: Callable[[list[int]], list], 
     """Results for several configurations of one kind: the entries found are loaded, and the
     missing ones are computed together by ``compute(indices)`` (a list of results in the same
     order), then written to the cache one entry each. ``asked``: the index of the configuration
-    the caller wants (the others are computed with it); a read-only miss names it."""
+    the caller wants (the others are computed with it); a read-only miss names it.
+
+    Missing entries are computed under the group's file lock (:class:`entry_lock`), after looking
+    them up once more: processes that share a cache (``molap reproduce --workers``, two
+    notebooks) compute each entry once, the later ones waiting for it and loading it."""
     out, missing = [None] * len(configs), []
     for i, c in enumerate(configs):
         found, obj = (False, None) if refresh else lookup(kind, c)
@@ -317,17 +321,63 @@ def cached_many(kind: str, configs: list, compute: Callable[[list[int]], list], 
                             f"run `molap reproduce` for this profile")
     from . import checkpoint
     checkpoint.check(f"computing a {kind!r} result")
-    name = f"{kind}-" + hashlib.sha256(" ".join(config_key(kind, configs[i]) for i in missing).encode()).hexdigest()[:16]
-    t = time.perf_counter()
-    with checkpoint.frame(name) as fr:
-        results = compute(missing)
-    wall = (time.perf_counter() - t) / len(missing)
-    for i, obj in zip(missing, results):
-        key = config_key(kind, configs[i])
-        save(_path(kind, key, cache_dir()), obj, key=key, kind=kind, config=_plain(configs[i]),
-             provenance=provenance(wall, shared_with=len(missing), resumed=fr["resumed"]))
-        out[i] = obj
+    with entry_lock(kind, [config_key(kind, configs[i]) for i in missing]):
+        if not refresh:  # another process may have written some while we waited for the lock
+            for i in list(missing):
+                found, obj = lookup(kind, configs[i])
+                if found:
+                    out[i] = obj
+                    missing.remove(i)
+            if not missing:
+                return out
+        keys = " ".join(config_key(kind, configs[i]) for i in missing)
+        name = f"{kind}-" + hashlib.sha256(keys.encode()).hexdigest()[:16]  # the checkpoints' frame, as before
+        t = time.perf_counter()
+        with checkpoint.frame(name) as fr:
+            results = compute(missing)
+        wall = (time.perf_counter() - t) / len(missing)
+        for i, obj in zip(missing, results):
+            key = config_key(kind, configs[i])
+            save(_path(kind, key, cache_dir()), obj, key=key, kind=kind, config=_plain(configs[i]),
+                 provenance=provenance(wall, shared_with=len(missing), resumed=fr["resumed"]))
+            out[i] = obj
     return out
+
+
+def lock_path(kind: str, keys: list[str]) -> Path:
+    """The lock file of a group of entries (``keys``: their :func:`config_key`, in any order):
+    ``<cache>/.locks/<kind>-<hash of the sorted keys>.lock``. Two processes that miss the same
+    group, in whatever order they list it, take the same lock."""
+    name = f"{kind}-" + hashlib.sha256(" ".join(sorted(keys)).encode()).hexdigest()[:16]
+    return cache_dir() / ".locks" / f"{name}.lock"
+
+
+class entry_lock:
+    """``with entry_lock(kind, keys):`` holds the group's file lock (:func:`lock_path`; the
+    :mod:`filelock` package, ``flock`` where the filesystem has it): a second process (or
+    thread) missing the same entries waits here, then finds them written. Held while the entries
+    are computed; a process that dies releases it (flock). Nested locks follow the pipeline's
+    dependencies (an entry waits only on entries it is computed from), so they cannot deadlock."""
+
+    def __init__(self, kind: str, keys: list[str]):
+        self.path = lock_path(kind, keys)
+
+    def __enter__(self):
+        from filelock import FileLock, Timeout
+
+        self.path.parent.mkdir(exist_ok=True)
+        self._lock = FileLock(self.path)
+        try:
+            self._lock.acquire(blocking=False)
+        except Timeout:
+            import logging
+
+            logging.getLogger(__name__).info("waiting for %s (another process is computing these entries)", self.path)
+            self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc):
+        self._lock.release()
 
 
 def cached(kind: str, config, compute: Callable[[], Any], *, refresh: bool = False):
