@@ -27,7 +27,7 @@ from . import store
 from .errors import MolapError
 from .names import MAX_FIT_TRIALS
 from .streams import check_seed
-from .tasks import get_tasks, sample_corpus, stack_inputs
+from .tasks import TASK_NAMES, get_tasks, sample_corpus, stack_inputs
 
 KINDS = ("cca", "pca", "pca_joint")
 
@@ -78,7 +78,12 @@ def corpus_matrices(tasks: Sequence[str] | None, key: jax.Array, n_trials: int) 
     float32 rounding residue of that identity (about 1e-8) is amplified by CCA's pseudo-inverse
     into scores of -1e8. Rounding restores the exact identity; X carries real noise (0.01).
     """
-    x, y = stack_inputs(sample_corpus(tasks, key, n_trials))
+    names = [t.name for t in get_tasks(tasks)]
+    if set(names) <= set(TASK_NAMES):  # a task's batch does not depend on the others drawn with it: draw the
+        full = sample_corpus(None, key, n_trials)  # whole corpus (one compiled draw for every subset, e.g.
+        x, y = stack_inputs({n: full[n] for n in names})  # the 36 folds' corpora) and keep the tasks asked for
+    else:
+        x, y = stack_inputs(sample_corpus(tasks, key, n_trials))
     x = np.asarray(x.reshape(-1, x.shape[-1]), np.float64)
     y = np.round(np.asarray(y.reshape(-1, y.shape[-1]), np.float64), 6)
     return x, y
