@@ -184,6 +184,45 @@ def items(p, c: dict) -> dict[str, float]:
     }
 
 
+def committed_stage_walls(p) -> dict[str, dict]:
+    """Per stage of ``molap reproduce``: the wall seconds recorded in the provenance of the
+    profile's committed entries computed on a CPU ({"wall_s", "entries", "other_device"}).
+    Every item is looked up read-only; an entry counts once, in the first stage that reads it
+    (stages come in dependency order), so a stage's figure is what computing it took."""
+    from molap import reproduce, store
+
+    seen: set = set()
+    out = {}
+    for stage, its in reproduce.stages(p):
+        wall, n, other = 0.0, 0, 0
+        for _, thunk in its:
+            with store.read_only(), store.recording() as used:
+                try:
+                    thunk()
+                except store.MissingResult:
+                    pass
+            for f in sorted(used - seen):
+                prov = store.load(f, with_meta=True)[1].get("provenance", {})
+                if "cpu" in str(prov.get("device", "cpu")).lower() and prov.get("wall_s") is not None:
+                    wall, n = wall + prov["wall_s"], n + 1
+                else:
+                    other += 1
+            seen |= used
+        out[stage] = {"wall_s": wall, "entries": n, "other_device": other}
+    return out
+
+
+def calibration(p, old_costs: dict) -> dict[str, float]:
+    """Per stage, the committed entries' CPU wall time over what :func:`items` predicts from the
+    costs measured with the code that computed them (``old_costs``): the share of a stage's time
+    that the per-step costs do not see (validation beyond the timed one, compilation, host
+    work). 1 where a stage has no CPU entries (computed elsewhere, e.g. on a GPU)."""
+    walls = committed_stage_walls(p)
+    pred = items(p, old_costs)
+    return {k: (walls[k]["wall_s"] / pred[k] if walls.get(k, {}).get("entries") and pred[k] > 0
+                and not walls[k]["other_device"] else 1.0) for k in pred}, walls
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--profile", default="standard")
@@ -191,6 +230,9 @@ def main() -> None:
     ap.add_argument("--long", type=int, default=60, help="pre-training steps of the longer timed run")
     ap.add_argument("--reuse", help="a JSON file of earlier costs (see the module docstring)")
     ap.add_argument("--only", nargs="+", default=[], help="with --reuse: the costs to measure again")
+    ap.add_argument("--calibrate", metavar="OLD_COSTS.json",
+                    help="scale each stage by its committed entries' wall time over the prediction from these costs "
+                         "(the costs measured with the code that computed the committed entries)")
     a = ap.parse_args()
     p = get_profile(a.profile)
     n, b = len(p.seeds), p.training.batch
@@ -226,7 +268,20 @@ def main() -> None:
         print(f"  {k:24s} {v / 60:7.1f} min")
     total = sum(pred.values())
     print(f"  {'total':24s} {total / 60:7.1f} min ({total / 3600:.2f} h)")
-    print(json.dumps({"profile": p.name, "costs": c, "predicted_s": pred, "total_s": total}))
+    out = {"profile": p.name, "costs": c, "predicted_s": pred, "total_s": total}
+    if a.calibrate:
+        with open(a.calibrate) as f:
+            old = {k: tuple(v) if isinstance(v, list) else v for k, v in json.load(f)["costs"].items()}
+        factors, walls = calibration(p, old)
+        cal = {k: v * factors[k] for k, v in pred.items()}
+        print(f"calibrated on the committed entries' wall times (factor = committed / predicted from {a.calibrate}):")
+        for k, v in cal.items():
+            print(f"  {k:24s} {v / 60:7.1f} min  (x{factors[k]:.2f}; committed {walls[k]['wall_s'] / 60:.1f} min in "
+                  f"{walls[k]['entries']} CPU entries, {walls[k]['other_device']} from another device)")
+        print(f"  {'total':24s} {sum(cal.values()) / 60:7.1f} min ({sum(cal.values()) / 3600:.2f} h)")
+        out |= {"calibration": factors, "committed_walls": walls, "calibrated_s": cal, "calibrated_total_s": sum(cal.values()),
+                "calibrated_from": a.calibrate}
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":

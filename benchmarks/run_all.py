@@ -23,6 +23,7 @@ HERE = Path(__file__).resolve().parent
 SCRIPTS = {  # name: (script, arguments, quick arguments)
     "tasks": ("bench_tasks.py", [], []),
     "training": ("bench_training.py", [], ["--repeats", "2", "--steps", "2"]),
+    "fused": ("bench_fused.py", [], ["--repeats", "2", "--steps", "2"]),
     "primitives": ("bench_primitives.py", [], ["--trials", "200"]),
     "perturb": ("bench_perturb.py", [], ["--draws", "2", "--trials", "200", "--levels", "3"]),
 }

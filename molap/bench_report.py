@@ -38,6 +38,29 @@ class ProbeRow(NamedTuple):
     frozen: bool
 
 
+class FloorRow(NamedTuple):
+    """A training step against its floor, two bare recurrence chains of its shapes (``bench_fused.py``):
+    milliseconds per step before and after the fused pass's rewrite, without the data draw
+    (``net``), and each as a multiple of the floor."""
+    machine: str
+    what: str
+    floor_ms: float
+    before_ms: float
+    after_ms: float
+    before_over_floor: float
+    after_over_floor: float
+    speedup: float
+
+
+FUSED_CASES = {
+    "heads9": "nine heads, one frozen reservoir, batch 200",
+    "frozen16": "standard frozen family: 15 reservoirs x nine heads, batch 16",
+    "separate16": "standard separate networks: 5 x nine networks, batch 16",
+    "folds_pretrain": "folds' module pre-training: 36 networks, batch 200",
+    "fold_heads": "folds' held-out heads: 4 x 9 reservoirs, batch 16",
+}
+
+
 class FitRow(NamedTuple):
     """Task generation or a primitive fit, molap against a reference implementation."""
     machine: str
@@ -51,6 +74,8 @@ HEADERS = {
     TrainingRow: ("machine", "what", "molap ms", "torch ms", "molap / torch time", "molap trial-steps/s"),
     ProbeRow: ("what", "compile s", "ms/step", "trial-steps/s", "GFLOP/s"),
     FitRow: ("machine", "what", "molap", "reference", "reference is"),
+    FloorRow: ("machine", "training step", "floor ms (2 chains)", "before ms", "after ms", "before / floor",
+               "after / floor", "after vs before"),
 }
 
 
@@ -87,6 +112,19 @@ def training_rows(folder=None) -> list[TrainingRow]:
                                  t["ratio_jax_over_torch_1"], thr["jax_1head"]),
                      TrainingRow(name, "nine heads", t["jax_9heads_ms"], t["torch_9nets_ms"],
                                  t["ratio_jax_over_torch_9"], thr["jax_9heads"])]
+    return rows
+
+
+def fused_rows(folder=None) -> list[FloorRow]:
+    """Per machine with a ``fused`` benchmark: every training step, the data draw left out, against
+    two bare recurrence chains of its shapes timed in the same run."""
+    rows = []
+    for name, m in machines(folder).items():
+        for case, c in (m["results"].get("fused") or {}).get("cases", {}).items():
+            floor = 2 * c["floor_chain_ms"]
+            rows.append(FloorRow(name, FUSED_CASES.get(case, case), floor, c["before"]["net_ms"], c["after"]["net_ms"],
+                                 c["before"]["net_ms"] / floor, c["after"]["net_ms"] / floor,
+                                 c["paired_speedup_after_over_before"]))
     return rows
 
 

@@ -72,3 +72,14 @@ def test_probe_rows_match_the_flop_model():
     trial_steps, flops = B.step_work(1, 9, 100, True)
     assert math.isclose(r.trialsteps_per_s, trial_steps / 3.62e-3)
     assert math.isclose(r.gflops, flops / 3.62e-3 / 1e9)
+
+
+def test_fused_rows_set_each_step_against_its_floor(tmp_path):
+    case = {"floor_chain_ms": 10.0, "gen_ms": 2.0, "before": {"ms": 32.0, "net_ms": 30.0},
+            "after": {"ms": 27.0, "net_ms": 25.0}, "paired_speedup_after_over_before": 1.2}
+    (tmp_path / "m.json").write_text(json.dumps({"machine": "m", "cpus": 2, "python": "3.11", "date": "d",
+                                                 "results": {"fused": {"cases": {"heads9": case}}}}))
+    (row,) = B.fused_rows(tmp_path)
+    assert row.what.startswith("nine heads") and row.floor_ms == 20.0
+    assert (row.before_over_floor, row.after_over_floor, row.speedup) == (1.5, 1.25, 1.2)
+    assert B.table([row])[0]["after / floor"] == 1.25
