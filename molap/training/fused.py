@@ -24,11 +24,12 @@ forward keeps no states (:func:`outputs`).
 
 Measured on the 2-core CPU (``benchmarks/bench_fused.py``): storing the states is the one cost
 beyond the two recurrent chains (a fresh (T, K, B, N) array is written once per step), and
-small-width projections and the input weights' gradient (n_in or n_out up to :data:`SMALL`) are
-cheaper as fused element-wise sums than as many tiny batched matrix products (the standard frozen
-family's step: 1.34x faster with the gradient so), so they are computed that way; accumulating
-the readout's gradient after the loop, or computing the readout there from the stored states,
-was slower. The gradients equal
+small-width projections and the input and readout weights' gradients (n_in or n_out up to
+:data:`SMALL`) are cheaper as fused element-wise sums than as many tiny batched matrix products
+(the standard frozen family's step: 1.34x faster with the input gradient so, and another 1.08x
+with the readout's; separate networks 1.09x), so they are computed that way; the readout itself
+is not (its element-wise form was 3-5% slower), and accumulating the readout's gradient after the
+loop, or computing the readout there from the stored states, was slower. The gradients equal
 automatic differentiation of :func:`molap.network.run` up to float rounding
 (``tests/test_fused.py``).
 """
@@ -91,6 +92,13 @@ def _grad_in(x: jax.Array, da: jax.Array) -> jax.Array:
     return jnp.sum(x[..., None] * da[:, :, None, :], 1)
 
 
+def _grad_out(h: jax.Array, d: jax.Array) -> jax.Array:
+    """One step's readout gradient: h (K, B, N), d (K, B, n_out) -> h^T d (K, N, n_out)."""
+    if d.shape[-1] > SMALL:
+        return jnp.einsum("kbn,kbo->kno", h, d)
+    return jnp.sum(h[..., None] * d[:, :, None, :], 1)
+
+
 def _recur(h: jax.Array, w_rec: jax.Array, transpose: bool = False) -> jax.Array:
     """h (K, B, N) times a shared w_rec (N, N) (one product over all K x B rows) or per-network
     w_rec (K, N, N); with ``transpose``, times its transpose."""
@@ -146,7 +154,7 @@ def _fused_bwd(grads: Grads, energy: bool, res, cts):
             dh = dh + 2 * de[:, None, None] * h
         da = (dh + _back_out(d, p.w_out)) * (1 - h * h)
         g = dict(g, w_in=g["w_in"] + _grad_in(x, da),
-                 w_out=g["w_out"] + jnp.einsum("kbn,kbo->kno", h, d), b_out=g["b_out"] + jnp.sum(d, 1))
+                 w_out=g["w_out"] + _grad_out(h, d), b_out=g["b_out"] + jnp.sum(d, 1))
         if grads.bias:
             g["b"] = g["b"] + (jnp.sum(da, (0, 1)) if shared else jnp.sum(da, 1))
         return (_recur(da, p.w_rec, transpose=True), g), (None if rec is None else da[..., lo:hi])
