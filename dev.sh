@@ -23,7 +23,12 @@ stage "set-up (uv, .venv)" setup
 RUN=".tools/bin/uv run --locked --all-extras --no-sync"
 # One JAX compilation cache for every process of a run (test workers, CLI subprocesses, kernels):
 # a function compiled once is loaded, not compiled again, by the next process that needs it.
+# Every compiled function is written there, however quick its compilation (JAX's default keeps only
+# those over 1 s): the unit tests compile hundreds of small ones twice, once per test worker, and
+# caching them all cut the unit tests' CPU time by 10% (601 -> 538 s on the 2-core CPU).
 export JAX_COMPILATION_CACHE_DIR=${JAX_COMPILATION_CACHE_DIR:-$PWD/.jax_cache}
+export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=${JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS:-0}
+export JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES=${JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES:--1}
 
 book() {  # execute every chapter once (tools/execute_book.py), then render from those outputs
   $RUN python tools/vendor_js.py  # MathJax and the widget manager, so the book renders offline

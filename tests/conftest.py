@@ -58,12 +58,13 @@ def tiny_frozen(_session_cache):
 
 @pytest.fixture(scope="session")
 def tiny_generalisation(tiny_frozen, _session_cache):
-    """The tiny profile's four generalisation variants (9 folds each, their fold primitives
-    included), computed once per test run into the shared cache."""
+    """The tiny profile's leave-two-out PCA folds (9 folds, their fold primitives included),
+    computed once per test run into the shared cache. (Variants computed together:
+    ``tests/test_generalize.py``.)"""
     from molap import pipeline as P
 
     with _exclusive(_session_cache / "tiny_generalisation.lock"):
-        P.generalisation(tiny_frozen, "l2o", "pca", 0, together=True)
+        P.generalisation(tiny_frozen, "l2o", "pca", 0, together=False)
     return tiny_frozen
 
 
