@@ -66,6 +66,21 @@ def test_outputs_and_gradients_match_autodiff(shared, widths):
         _close(a, b, name)
 
 
+def test_per_network_weights_on_many_trials_accumulate_the_same_gradient_in_the_loop(monkeypatch):
+    """Separate networks on at least LOOP_TRIALS trials sum dW_rec in the reverse scan; on fewer,
+    after it: both equal automatic differentiation (LOOP_TRIALS lowered so that B trials count)."""
+    from molap.training import fused
+
+    p = _params(jax.random.key(0), False)
+    x, y = _data()
+    g_ref = jax.grad(lambda q: _loss(_plain, q, x, y))(p)
+    for threshold in (B, B + 1):  # in the loop, after it
+        monkeypatch.setattr(fused, "LOOP_TRIALS", threshold)
+        g = jax.grad(lambda q: _loss(lambda a, b: task_outputs(a, b, grads=TRAINED), q, x, y))(p)
+        for name, a, b in zip(RNNParams._fields, g, g_ref):
+            _close(a, b, f"{name}, threshold {threshold}")
+
+
 @pytest.mark.parametrize("shared", [True, False], ids=["shared reservoir", "per-network weights"])
 def test_frozen_weights_get_zero_gradients_and_the_rest_match(shared):
     p = _params(jax.random.key(0), shared)
