@@ -92,18 +92,12 @@ def _back_out(d: jax.Array, w_out: jax.Array) -> jax.Array:
     return acc
 
 
-def _grad_in(x: jax.Array, da: jax.Array) -> jax.Array:
-    """One step's input-weight gradient: x (K, B, n_in), da (K, B, N) -> x^T da (K, n_in, N)."""
-    if x.shape[-1] > SMALL:
-        return jnp.einsum("kbi,kbn->kin", x, da)
-    return jnp.sum(x[..., None] * da[:, :, None, :], 1)
-
-
-def _grad_out(h: jax.Array, d: jax.Array) -> jax.Array:
-    """One step's readout gradient: h (K, B, N), d (K, B, n_out) -> h^T d (K, N, n_out)."""
-    if d.shape[-1] > SMALL:
-        return jnp.einsum("kbn,kbo->kno", h, d)
-    return jnp.sum(h[..., None] * d[:, :, None, :], 1)
+def _outer(a: jax.Array, b: jax.Array) -> jax.Array:
+    """One step's weight gradient a^T b summed over trials: a (K, B, P), b (K, B, Q) -> (K, P, Q)
+    (the input weights': x^T da; the readout's: h^T dy); an element-wise sum when P or Q is narrow."""
+    if min(a.shape[-1], b.shape[-1]) > SMALL:
+        return jnp.einsum("kbp,kbq->kpq", a, b)
+    return jnp.sum(a[..., None] * b[:, :, None, :], 1)
 
 
 def _recur(h: jax.Array, w_rec: jax.Array, transpose: bool = False) -> jax.Array:
@@ -162,8 +156,7 @@ def _fused_bwd(grads: Grads, energy: bool, res, cts):
         if energy:
             dh = dh + 2 * de[:, None, None] * h
         da = (dh + _back_out(d, p.w_out)) * (1 - h * h)
-        g = dict(g, w_in=g["w_in"] + _grad_in(x, da),
-                 w_out=g["w_out"] + _grad_out(h, d), b_out=g["b_out"] + jnp.sum(d, 1))
+        g = dict(g, w_in=g["w_in"] + _outer(x, da), w_out=g["w_out"] + _outer(h, d), b_out=g["b_out"] + jnp.sum(d, 1))
         if grads.bias:
             g["b"] = g["b"] + (jnp.sum(da, (0, 1)) if shared else jnp.sum(da, 1))
         if in_loop:
