@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One entry point that sets everything up on a machine with only Python 3.11:
 #   ./dev.sh book   build the book into book/_build/html (the main job)
-#   ./dev.sh test   unit tests, the book executed once (every cell, hidden assertions included), a
-#                   strict build from those outputs and a browser check; each stage's time is printed
+#   ./dev.sh test   lint and dead-code checks, unit tests, the book executed once (every cell, hidden
+#                   assertions included), a strict build from those outputs and a browser check; each
+#                   stage's time is printed
 #   ./dev.sh lab    JupyterLab with jupytext: open book/*.md as notebooks
 # The first run creates .tools/ (uv) and .venv/ (the locked environment); later runs reuse them.
 set -euo pipefail
@@ -42,6 +43,8 @@ case "${1:-}" in
     echo "book: file://$PWD/book/_build/html/index.html"
     ;;
   test)
+    stage "lint (ruff)" $RUN ruff check .  # pyflakes, bugbear, import order, pyupgrade (pyproject.toml)
+    stage "dead code (vulture)" $RUN python tools/deadcode.py  # the book's cells count as users
     stage "unit tests" $RUN pytest -n 2 --dist loadfile tests
     rm -rf book/_build
     MOLAP_READ_ONLY=1 book  # from committed results only: a missing one fails at once, it is never computed

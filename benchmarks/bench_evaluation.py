@@ -36,15 +36,18 @@ def _eager_score(o, y, window):
             float(100 * trivial.mean()), float(100 * trivial[1:].mean()))
 
 
-def network_by_network(forward, params, data, tasks, keys, n_trials, _fns={}):
+_COMPILED: dict = {}
+
+
+def network_by_network(forward, params, data, tasks, keys, n_trials):
     """The code before evaluate_many counted on the device (kept here to be measured against)."""
     k = (forward, tuple(tasks), n_trials)
-    if k not in _fns:
-        _fns[k] = jax.jit(lambda p, d, key: (forward(p, padded_batches(tasks, key, n_trials)[0], d),
+    if k not in _COMPILED:
+        _COMPILED[k] = jax.jit(lambda p, d, key: (forward(p, padded_batches(tasks, key, n_trials)[0], d),
                                              padded_batches(tasks, key, n_trials)[1]))
     out = []
     for j in range(len(keys)):
-        o, y = _fns[k](jax.tree.map(lambda a: a[j], params), jax.tree.map(lambda a: a[j], data), keys[j])
+        o, y = _COMPILED[k](jax.tree.map(lambda a: a[j], params), jax.tree.map(lambda a: a[j], data), keys[j])
         out.append({t.name: _eager_score(o[i, ..., :t.n_out], y[i, ..., :t.n_out], t.scored_window)
                     for i, t in enumerate(tasks)})
     return out

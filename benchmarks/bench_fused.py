@@ -43,13 +43,23 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fused_before  # noqa: E402
 
-from molap import network  # noqa: E402
-from molap.network import Layout, RNNParams  # noqa: E402
-from molap.primitives import transform  # noqa: E402
-from molap.tasks import N_STEPS, get_tasks, sample_corpus, stack_inputs  # noqa: E402
-from molap.training import (FROZEN, Grads, Schedule, Trainer, head_masks, init_heads, padded_batches,  # noqa: E402
-                            task_losses, task_outputs, time_weights)
-from molap.methods import init_separate  # noqa: E402
+from molap import network
+from molap.methods import init_separate
+from molap.network import Layout, RNNParams
+from molap.primitives import transform
+from molap.tasks import N_STEPS, get_tasks, sample_corpus, stack_inputs
+from molap.training import (
+    FROZEN,
+    Grads,
+    Schedule,
+    Trainer,
+    head_masks,
+    init_heads,
+    padded_batches,
+    task_losses,
+    task_outputs,
+    time_weights,
+)
 
 TASKS = get_tasks(None)
 N = 100
@@ -306,7 +316,7 @@ def main() -> None:
             c["paired_speedup_after_over_before"] = paired
             print(f"{'  after vs before':28s} {c['speedup_after_over_before']:.2f}x faster (paired {paired:.2f}x)")
         res["cases"][name] = c
-    from molap.bench_report import step_work
+    from molap.views.benchmarks import step_work
     shapes = {"heads9": (1, 9, True, 200), "frozen16": (15, 9, True, 16), "separate16": (5, 9, False, 16),
               "fold_heads": (4, 9, True, 16)}  # (networks, tasks per network, frozen, batch)
     for name, (nets, tasks, frozen, batch) in shapes.items():

@@ -1,4 +1,4 @@
-"""Perturbation-sweep time: one trained-like MoLaP network, all nine tasks, molap.perturb.sweep.
+"""Perturbation-sweep time: one trained-like MoLaP network, all nine tasks, molap.analysis.perturb.sweep.
 
 The paper protocol is 11 levels x 30 draws x 9 tasks x 2000 test trials per perturbation kind.
 On a small CPU that is minutes per kind, so by default the sweep is *measured* at a smaller size
@@ -31,7 +31,8 @@ import jax
 import numpy as np
 
 from molap import network, training
-from molap import perturb as P
+from molap.analysis import perturb as P
+from molap.analysis.perturbations import LESION_LEVELS
 from molap.network import Layout
 from molap.tasks import get_tasks
 
@@ -74,7 +75,7 @@ def main() -> None:
     ap.add_argument("--paper-trials", type=int, default=2000)
     a = ap.parse_args()
 
-    levels = P.LESION_LEVELS[: a.levels]
+    levels = LESION_LEVELS[: a.levels]
     run = fake_run()
     scale = (a.paper_draws * a.paper_trials) / (a.draws * a.trials)
     extrapolated = scale != 1 or a.levels != 11

@@ -26,14 +26,27 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from molap import methods, network, perturb
+from molap import methods, network
+from molap.analysis import perturb
+from molap.analysis.perturbations import levels_for
 from molap.methods import FrozenParams, TrainedRun, init_separate, stacked_forward
-from molap.methods.dni import projected_adam
 from molap.methods.frozen import MOLAP
 from molap.profiles import get_profile
 from molap.tasks import get_tasks
-from molap.training import (Schedule, Trainer, evaluate_many, head_masks, heads_forward, init_heads, padded_batches,
-                            pretrain_folds, task_losses, task_outputs, time_weights)
+from molap.training import (
+    Schedule,
+    Trainer,
+    evaluate_many,
+    head_masks,
+    heads_forward,
+    init_heads,
+    padded_batches,
+    pretrain_folds,
+    task_losses,
+    task_outputs,
+    time_weights,
+)
+from molap.training.dni import projected_adam
 
 TASKS = get_tasks(None)
 
@@ -82,8 +95,8 @@ def frozen_cost(p, k: int, batch: int):
 
 def fold_cost(p, n_variants: int = 4):
     """The generalisation folds' held-out heads: each of ``n_variants`` x 9 fold networks (its own
-    reservoir) trains the head of the one task it left out, as :func:`molap.generalize.run_variants`."""
-    from molap.generalize import fold_forward
+    reservoir) trains the head of the one task it left out, as :func:`molap.analysis.generalisation.run_variants`."""
+    from molap.analysis.generalisation import fold_forward
 
     n, f = p.network.layout.n_units, len(TASKS)
     raw = network.init(jax.random.key(0), 1, 1, p.network.layout)
@@ -149,7 +162,7 @@ def sweep_cost(p) -> float:
     raw = network.init(jax.random.key(0), 1, 1, p.network.layout)
     params = FrozenParams(raw.w_rec, raw.b, init_heads(TASKS, p.network.layout.n_units, key=jax.random.key(1)))
     nets = MOLAP.task_networks(TrainedRun("molap", 0, 0.0, [], None, None, None, None, params), p)
-    levels = perturb.levels_for("m1")
+    levels = levels_for("m1")
     run = lambda: perturb.sweep(nets, "m1", levels, method="molap", n_draws=p.perturb.n_draws,  # noqa: E731
                                 n_trials=p.perturb.n_trials, key=jax.random.key(0), test_key=jax.random.key(1)).paper
     timed(run)  # compile
@@ -189,7 +202,8 @@ def committed_stage_walls(p) -> dict[str, dict]:
     profile's committed entries computed on a CPU ({"wall_s", "entries", "other_device"}).
     Every item is looked up read-only; an entry counts once, in the first stage that reads it
     (stages come in dependency order), so a stage's figure is what computing it took."""
-    from molap import reproduce, store
+    from molap import store
+    from molap.run import reproduce
 
     seen: set = set()
     out = {}

@@ -139,8 +139,8 @@ def main() -> None:
     threads = [int(t) for t in a.threads.split(",")]
     torch.set_num_threads(threads[0])
     t0 = time.perf_counter()
-    j1, g1, n1 = jax_setup(["delay_pro"], a.units, a.batch, a.steps)
-    j9, g9, n9 = jax_setup(None, a.units, a.batch, a.steps)
+    j1, g1, _ = jax_setup(["delay_pro"], a.units, a.batch, a.steps)
+    j9, g9, _ = jax_setup(None, a.units, a.batch, a.steps)
     j9a, _, _ = jax_setup(None, a.units, a.batch, a.steps, forward=autodiff_forward)
     c1 = torch_setup(1, a.units, a.batch, a.torch_steps)
     c9 = torch_setup(9, a.units, a.batch, a.torch_steps)
@@ -179,7 +179,7 @@ def main() -> None:
     res["jax_9heads_autodiff_ms"] = ms(med["jax_9_autodiff"])
     res["speedup_fused_over_autodiff_9"] = med["jax_9_autodiff"] / med["jax_9"]
     res["speedup_over_torch_9"] = med["torch_9"] / med["jax_9"]
-    from molap.bench_report import step_work
+    from molap.views.benchmarks import step_work
     _, flops = step_work(1, 9, a.units, True, a.batch, N_STEPS)
     res["jax_9heads_gflops"] = flops / med["jax_9"] / 1e9
     res["jax_9heads_autodiff_gflops"] = flops / med["jax_9_autodiff"] / 1e9

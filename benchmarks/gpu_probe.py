@@ -3,19 +3,34 @@
 usage: python benchmarks/gpu_probe.py UNROLL [UNROLL ...]  (env: PROBE_B, PROBE_STEPS, PROBE_WHAT, PROBE_JSON)
 
 Prints one line per loop and writes the rows as JSON (``"kind": "gpu-probe"``) to $PROBE_JSON
-(default: $OUT/gpu-probe.json, or gpu_out/gpu-probe.json); ``molap.bench_report.probe_rows`` reads
+(default: $OUT/gpu-probe.json, or gpu_out/gpu-probe.json); ``molap.views.benchmarks.probe_rows`` reads
 such a file once it is copied to ``benchmarks/results/NAME.json``. Each row names the networks
 trained together, tasks per network, units and whether only heads on a frozen reservoir train:
-the inputs of the FLOP model ``molap.bench_report.step_work``.
+the inputs of the FLOP model ``molap.views.benchmarks.step_work``.
 """
-import json, os, sys, time
+import json
+import os
+import sys
+import time
 from pathlib import Path
-import jax, jax.numpy as jnp
+
+import jax
+import jax.numpy as jnp
+
 print("jax", jax.__version__, jax.devices(), flush=True)
 from molap import network
 from molap.network import Layout
 from molap.tasks import N_STEPS, get_tasks, sample
-from molap.training import Trainer, head_masks, heads_forward, init_heads, padded_batches, task_losses, time_weights, Schedule
+from molap.training import (
+    Schedule,
+    Trainer,
+    head_masks,
+    heads_forward,
+    init_heads,
+    padded_batches,
+    task_losses,
+    time_weights,
+)
 
 tasks = get_tasks(None)
 B = int(os.environ.get("PROBE_B", 200)); STEPS = int(os.environ.get("PROBE_STEPS", 200))

@@ -2,7 +2,7 @@
 # The paper profile on a GPU machine whose Python already has jax[cuda], flax, optax, scikit-learn,
 # scipy and tqdm (no install): results go to results/ (committed), the log and a tarball of results/
 # to $OUT (or ./gpu_out). Resumable: finished items are read back from results/. The log is also
-# written as JSON, $OUT/reproduce.json (molap.bench_report.write_reproduce_json: stage items, wall
+# written as JSON, $OUT/reproduce.json (molap.views.benchmarks.write_reproduce_json: stage items, wall
 # times, other lines), and the scan-unroll probe's rows as $OUT/unroll-probe.json. For the book's
 # benchmark appendix, copy the log to benchmarks/results/reproduce-NAME.txt and reproduce.json to
 # reproduce-NAME.json, with its "log" (the name the appendix shows) set to reproduce-NAME.txt.
@@ -27,6 +27,6 @@ budget=$(( limit > 120 ? limit - 60 : limit / 2 ))
 timeout "$limit" python3 -m molap reproduce --profile paper --device gpu --budget-s "$budget" "${stages[@]}" 2>&1 \
   | grep -v -i warn | tee -a "$out/log"
 echo "exit ${PIPESTATUS[0]} (3: stopped after the budget, items remain); wall $(( $(date +%s) - start )) s" | tee -a "$out/log"
-python3 -c 'import sys; from molap.bench_report import write_reproduce_json as w; print("wrote", w(*sys.argv[1:]))' \
+python3 -c 'import sys; from molap.views.benchmarks import write_reproduce_json as w; print("wrote", w(*sys.argv[1:]))' \
   "$out/log" "$out/reproduce.json"
 tar czf "$out/results.tgz" results

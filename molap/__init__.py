@@ -6,7 +6,7 @@ first use, so that ``import molap`` (and ``molap --help``) does not start JAX.
 
 from importlib import import_module
 
-from .errors import MolapError
+from molap.errors import MolapError
 
 __version__ = "0.1.0"
 

@@ -1,5 +1,5 @@
 import sys
 
-from .cli import main
+from molap.cli import main
 
 sys.exit(main())

@@ -23,15 +23,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import store
-from .errors import MolapError
+from molap.errors import MolapError
 
 WINDOW = 30  #: steps averaged at the end of a trial
 TOLERANCE = 0.1  #: the paper's absolute tolerance, in scaled [0, 1] units
 CODE_TOLERANCE = (0.15, 0.10)  #: the code's relative tolerance: fixation unit, other units
 
 
-@store.register
 class Scores(NamedTuple):
     """Task scores in percent (see the module docstring)."""
 

@@ -1,7 +1,7 @@
 """Names and limits that the command line needs before JAX starts (``molap --help`` stays fast).
 
 The modules that own them import them from here: :mod:`molap.profiles` (profile names),
-:mod:`molap.perturb` (perturbation kinds), :mod:`molap.reproduce` (stages), :mod:`molap.tasks`
+:mod:`molap.analysis.perturb` (perturbation kinds), :mod:`molap.run.reproduce` (stages), :mod:`molap.tasks`
 (the corpus's task names, the largest batch) and :mod:`molap.primitives` (the largest fit).
 """
 

@@ -21,8 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from . import store
-from .errors import MolapError
+from molap.errors import MolapError
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,6 @@ class Layout:
         return 1 - self.intra()
 
 
-@store.register
 class RNNParams(NamedTuple):
     """w_in (n_in, N), w_rec (N, N), b (N,), w_out (N, n_out), b_out (n_out,), h0 (N,).
 
@@ -165,6 +163,18 @@ def outputs(params: RNNParams, inputs: jax.Array, *, silence: jax.Array | None =
     h0 = jnp.broadcast_to(params.h0 * keep, inputs.shape[:1] + params.h0.shape[-1:])
     _, ys = jax.lax.scan(step, h0, jnp.swapaxes(inputs, 0, 1))
     return jnp.swapaxes(ys, 0, 1)
+
+
+class TaskNetworks(NamedTuple):
+    """Every task's network stacked on axis 0 (inputs and outputs padded to the widest task).
+
+    shared: True when all tasks use one recurrent network (frozen modules, DNI): one draw then
+    perturbs it for every task alike (False: one network per task, each drawn separately). layout: units split for the m1/m2/inter lesions.
+    """
+
+    params: RNNParams
+    shared: bool
+    layout: Layout
 
 
 class Trainable(nnx.Variable):

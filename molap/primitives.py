@@ -16,18 +16,19 @@ Kinds (:data:`KINDS`):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import store
-from .errors import MolapError
-from .names import MAX_FIT_TRIALS
-from .streams import check_seed
-from .tasks import TASK_NAMES, get_tasks, sample_corpus, stack_inputs
+from molap import store
+from molap.errors import MolapError
+from molap.names import MAX_FIT_TRIALS
+from molap.streams import check_seed
+from molap.tasks import TASK_NAMES, get_tasks, sample_corpus, stack_inputs
 
 KINDS = ("cca", "pca", "pca_joint")
 
@@ -45,7 +46,6 @@ class PrimitivesConfig:
     tasks: tuple[str, ...] | None = None
 
 
-@store.register
 class Primitives(NamedTuple):
     """A frozen linear map from the corpus to r components on each side.
 
@@ -213,7 +213,7 @@ def r2_curve(max_components: int, n_trials: int, seed: int = 0, tasks=None) -> l
 
 def channel_names(tasks: Sequence[str] | None = None) -> tuple[list[str], list[str]]:
     """Labels of the corpus columns: ('T1 fix', 'T1 cos', ...) for inputs and for targets."""
-    from .tasks import PAPER_LABELS
+    from molap.tasks import PAPER_LABELS
 
     ts = get_tasks(tasks)
     lab = lambda t: PAPER_LABELS.get(t.name, t.name)  # noqa: E731

@@ -18,11 +18,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 
-from .errors import MolapError
-from .names import PROFILE_NAMES
-from .methods.dni import DNIConfig
-from .network import Layout
-from .training import PretrainConfig, Schedule, TaskTraining
+from molap.errors import MolapError
+from molap.names import PERTURB_KINDS, PROFILE_NAMES
+from molap.network import Layout
+from molap.store.keys import OMIT_DEFAULT
+from molap.training import PretrainConfig, Schedule, TaskTraining
+from molap.training.dni import DNIConfig
 
 NO_EFFECT = {"affects_results": False}
 """Field metadata of profile fields that no result depends on."""
@@ -55,24 +56,34 @@ class Evaluation:
 
 @dataclass(frozen=True)
 class PerturbSetup:
-    """Perturbation sweeps: random draws per level and test trials per task."""
+    """Perturbation sweeps: random draws per level, test trials per task, and ``levels``: a
+    profile's own levels for some kinds, ((kind, (level, ...)), ...) (the others sweep the paper's
+    grid, :data:`molap.analysis.perturbations.PERTURBATIONS`; unset, it is in no cache key)."""
 
     n_draws: int = 30
     n_trials: int = 2000
+    levels: tuple[tuple[str, tuple[float, ...]], ...] = field(default=(), metadata=OMIT_DEFAULT)
+
+    def __post_init__(self):
+        bad = [k for k, _ in self.levels if k not in PERTURB_KINDS]
+        if bad:
+            raise MolapError(f"unknown perturbation kind(s) {bad} in a profile's levels; expected {PERTURB_KINDS}")
+
+    def levels_of(self, kind: str) -> tuple[float, ...] | None:
+        """The profile's own levels of a kind, or None (the paper's grid)."""
+        return dict(self.levels).get(kind)
 
 
 @dataclass(frozen=True)
 class SweepSetup:
-    """The schedule sweep (:mod:`molap.curves`): ``points`` (batch, steps) or (batch, steps, decay),
+    """The schedule sweep (:mod:`molap.pipeline.curves`): ``points`` (batch, steps) or (batch, steps, decay),
     each the profile's recipe at that batch and length with lr divided by the point's decay (else
-    ``decay``) per tenth, validated 40 times, on ``seeds``, for every method that trains its tasks
+    ``decay``) per tenth, unclipped, validated 40 times, on ``seeds``, for every method that trains its tasks
     together; no points: no sweep."""
 
     points: tuple[tuple, ...] = ()
     seeds: tuple[int, ...] = (0, 1)
     decay: float = 1.5
-    clip: float | None = None
-    """The sweep recipes' per-task gradient clipping (None: none, whatever the profile's recipe uses)."""
 
     def __post_init__(self):
         bad = [pt for pt in self.points if not (isinstance(pt, tuple) and len(pt) in (2, 3))]
@@ -118,7 +129,7 @@ every 250 steps: the point of the schedule sweep with the most (seed, task) pair
 and the cheapest), each task network's gradient clipped to norm 1 before Adam (unclipped, the
 recipe left some frozen-module (seed, task) pairs of the five seeds on the constant-output
 plateau, heads that had started to learn and fell back; the sweep itself is unclipped), 1000 test trials, 10 draws x 500 trials per perturbation level, 5 seeds; the
-schedule sweep behind that recipe (:mod:`molap.curves`)."""
+schedule sweep behind that recipe (:mod:`molap.pipeline.curves`)."""
 
 QUICK = Profile(
     name="quick",

@@ -14,7 +14,7 @@ from enum import IntEnum
 import jax
 import numpy as np
 
-from .errors import MolapError
+from molap.errors import MolapError
 
 
 class Stream(IntEnum):

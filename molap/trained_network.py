@@ -22,13 +22,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import store
-from .errors import MolapError
-from .network import RNNParams, run as run_network
-from .tasks import Batch, N_STEPS, Task, get_task, sample
+from molap import store
+from molap.errors import MolapError
+from molap.network import RNNParams
+from molap.network import run as run_network
+from molap.tasks import N_STEPS, Batch, Task, get_task, sample
 
 
-@store.register
 class TrainedNetwork(NamedTuple):
     """method, seed, profile: what was trained; recipe: the task-training recipe's fields (a dict);
     tasks: the task names, in order; definitions: their fingerprints; params: every task's
@@ -50,9 +50,9 @@ def from_run(run, profile, tasks=None) -> TrainedNetwork:
     ``tasks``: the Task objects it was trained on when they are not all the package's own."""
     from dataclasses import asdict
 
-    from . import methods
-    from .profiles import get_profile
-    from .selection import selected_recipe
+    from molap import methods
+    from molap.pipeline.selection import selected_recipe
+    from molap.profiles import get_profile
 
     p = get_profile(profile)
     ts = [get_task(t) for t in (run.tasks if tasks is None else tasks)]

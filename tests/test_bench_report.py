@@ -3,7 +3,7 @@
 import json
 import math
 
-from molap import bench_report as B
+from molap.views import benchmarks as B
 
 LOG = """# a note
 profile quick, 1 local cpu device(s): cpu:0

@@ -1,14 +1,15 @@
-"""Stopping after a budget and resuming (molap.checkpoint): bit-identical to an uninterrupted run."""
+"""Stopping after a budget and resuming (molap.store.checkpoint): bit-identical to an uninterrupted run."""
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from molap import checkpoint, store
 from molap import pipeline as P
+from molap import store
 from molap.cli import main
 from molap.errors import MolapError
+from molap.store import checkpoint
 from molap.training import Schedule, Trainer
 
 

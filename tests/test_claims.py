@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from molap import claims
-from molap.compare import verdict
-from molap.perturb import KINDS
+from molap.analysis.compare import verdict
+from molap.analysis.perturbations import KINDS
 
 METHODS = ("molap", "random", "pca", "separate", "dni")
 SEEDS = 5

@@ -1,10 +1,10 @@
-"""Paired verdicts over seeds (molap.compare.verdict): t-test, equivalence by two one-sided tests."""
+"""Paired verdicts over seeds (molap.analysis.compare.verdict): t-test, equivalence by two one-sided tests."""
 
 import numpy as np
 import pytest
 from scipy import stats
 
-from molap import compare
+from molap.analysis import compare
 
 
 def test_a_clear_difference_is_better_or_worse_with_the_t_tests_p_and_interval():

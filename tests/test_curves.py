@@ -1,12 +1,14 @@
-"""Learning curves and the schedule sweep (molap.curves) on the tiny profile."""
+"""Learning curves and the schedule sweep (molap.pipeline.curves) on the tiny profile."""
 
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from molap import MolapError, curves, reproduce
+from molap import MolapError
+from molap.pipeline import curves
 from molap.profiles import TINY, SweepSetup
+from molap.run import reproduce
 
 SWEPT = replace(TINY, sweep=SweepSetup(points=((8, 40), (8, 40, 1.0)), seeds=(0, 1)))
 VIEWED = replace(SWEPT, sweep=replace(SWEPT.sweep, seeds=(0,)))  # the views' test: one seed is enough

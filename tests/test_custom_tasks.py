@@ -174,7 +174,7 @@ def test_a_trained_run_saves_loads_and_runs_as_one_object(tiny_frozen, tmp_path)
 
 def test_molap_sample_writes_a_tasks_own_trial_variables(tmp_path, capsys):
     path = tmp_path / "match_task.py"
-    path.write_text("from molap.examples import MATCH_TASK\n")
+    path.write_text("from molap.tasks.examples import MATCH_TASK\n")
     out = tmp_path / "m.npz"
     assert main(["sample", f"{path}:MATCH_TASK", "--trials", "6", "--out", str(out)]) == 0
     assert "var_match (6,)" in capsys.readouterr().out

@@ -1,14 +1,15 @@
-"""molap.distributed: a profile's items as a Dask graph; on a local cluster, the same entries bit
+"""molap.run.distributed: a profile's items as a Dask graph; on a local cluster, the same entries bit
 for bit as the serial run; ``molap reproduce --workers / --scheduler`` and their errors."""
 
 import numpy as np
 import pytest
 
-from molap import distributed as D
 from molap.cli import main
 from molap.errors import MolapError
 from molap.profiles import PROFILES
-from molap.reproduce import reproduce
+from molap.run import distributed as D
+from molap.run import graph as G
+from molap.run.reproduce import reproduce
 
 pytest.importorskip("distributed")  # the extra molap[cluster] (./dev.sh installs every extra)
 
@@ -33,10 +34,10 @@ def entries(folder) -> dict[str, dict[str, np.ndarray]]:
 
 @pytest.mark.parametrize("profile", list(PROFILES))
 def test_every_item_has_its_inputs_before_it(profile):
-    items = D.graph(profile)
+    items = G.graph(profile)
     keys = [it.key for it in items]
     assert len(set(keys)) == len(keys)
-    assert not [it.key for it in items if it.fallback], "an item no rule of molap.distributed names"
+    assert not [it.key for it in items if it.fallback], "an item no rule of molap.run.distributed names"
     for i, it in enumerate(items):
         assert set(it.deps) <= set(keys[:i]), it.key
     by = {it.key: it.deps for it in items}
@@ -48,7 +49,7 @@ def test_every_item_has_its_inputs_before_it(profile):
 
 
 def test_only_some_stages_brings_their_inputs():
-    items = D.graph("tiny", only=("pre-training",))
+    items = G.graph("tiny", only=("pre-training",))
     assert [it.key for it in items] == ["primitives: cca", "primitives: pca", "pre-training: molap and pca, seeds 0, 1"]
 
 
@@ -57,7 +58,7 @@ def test_tiny_items_on_a_local_cluster_are_the_serial_runs_bit_for_bit(tmp_path,
     worker processes (1 thread each), into one fresh cache; serially into another: the same arrays.
     (On a LocalCluster made with Dask's defaults, whose workers start with OMP/MKL/OPENBLAS_NUM_THREADS=1,
     the CCA fit's canonical correlations differ from this process's in their last bits:
-    :func:`molap.distributed.local_cluster` starts the workers with this process's environment.)"""
+    :func:`molap.run.distributed.local_cluster` starts the workers with this process's environment.)"""
     from distributed import Client
 
     monkeypatch.setenv("MOLAP_RESULTS", str(tmp_path))  # nothing committed: every entry is computed

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from molap import MolapError
-from molap.generalize import embed, fit_folds, folds
+from molap.analysis.generalisation import embed, fit_folds, folds
 from molap.primitives import PrimitivesConfig, fit
 from molap.tasks import TASK_NAMES, get_tasks
 
@@ -42,8 +42,9 @@ def test_a_fold_that_leaves_nothing_out_is_the_full_corpus_run(tiny_frozen, monk
     replaced by the full corpus's, each held-out head is the full run's head of that task, so it
     scores what the full run scores on the same test trials; so do both variants computed
     together (leave-one-out and leave-two-out folds in one vmapped run)."""
-    from molap import generalize, pipeline as P
-    from molap.selection import selected_recipe
+    from molap import pipeline as P
+    from molap.analysis import generalisation as generalize
+    from molap.pipeline.selection import selected_recipe
     from molap.streams import Stream, stream
 
     p = tiny_frozen

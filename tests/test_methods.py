@@ -3,12 +3,14 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from molap import MolapError, counts, network, pipeline as P
-from molap.methods import DNIConfig, init_separate, train_dni, train_separate
-from molap.methods.dni import covariances, dni_inputs, projected_adam
+from molap import MolapError, network
+from molap import pipeline as P
+from molap.claims import counts as table1
+from molap.methods import counts, init_separate, train_separate
 from molap.network import Layout
 from molap.tasks import get_tasks, sample
 from molap.training import Schedule, TaskTraining, evaluate
+from molap.training.dni import DNIConfig, covariances, dni_inputs, projected_adam, train_dni
 
 TINY = TaskTraining(batch=8, schedule=Schedule(1e-2, 1, 4, 1.0), n_val=8)
 
@@ -45,7 +47,7 @@ def test_dni_projection_removes_protected_directions():
 def test_dni_runs_a_sequence_and_reports_both_evaluations():
     ts = get_tasks(["delay_pro", "delay_anti"])
     r = train_dni(ts, TINY, DNIConfig(n_units=20, n_cov=16), key=jax.random.key(0), rule_inputs=True,
-                  val_key=jax.random.key(1), n_test=16, test_key=jax.random.key(2), progress=False)
+                  n_test=16, test_key=jax.random.key(2), progress=False)
     assert r.after_own.shape == (2, 5) and r.final.shape == (2, 5) and r.params.w_in.shape == (3 + 2, 20)
     assert float(jnp.abs(r.params.b_out).max()) == 0.0  # Duncker's setting: the readout bias stays at 0
     free = train_dni(ts, TINY, DNIConfig(n_units=20, n_cov=16), key=jax.random.key(0), rule_inputs=True,
@@ -54,12 +56,12 @@ def test_dni_runs_a_sequence_and_reports_both_evaluations():
     x = dni_inputs(jnp.zeros((4, 110, 2)), 1, 9, True)
     assert x.shape == (4, 110, 12) and float(x[..., 3 + 1].min()) == 1 and float(x[..., 3].max()) == 0
     with pytest.raises(MolapError, match="names a task twice"):
-        train_dni(get_tasks(["delay_pro"]) * 2, TINY, key=jax.random.key(0), val_key=jax.random.key(1),
+        train_dni(get_tasks(["delay_pro"]) * 2, TINY, key=jax.random.key(0),
                   n_test=4, test_key=jax.random.key(2))
 
 
 def test_counts_agree_with_hand_calculation():
-    real = counts.real_counts()
+    real = table1.real_counts()
     # heads: n_in*100 + 100*n_out + n_out  -> 603 (T1-T4), 402 (T5-T6), 502 (T7-T9)
     assert counts.head_counts(get_tasks(None), Layout()) == [603] * 4 + [402] * 2 + [502] * 3
     assert real["molap"].total == 10_000 + 100 + 4722 == real["random"].total
@@ -70,10 +72,10 @@ def test_counts_agree_with_hand_calculation():
     assert real["dni"].trained == (3 + 9) * 200 + 200 * 200 + 200 * 3  # 9 rule inputs, readout bias fixed at 0
     assert real["dni_no_rule"].trained == 3 * 200 + 200 * 200 + 200 * 3 + 3
     assert real["dni"].updates == 9 * real["dni"].trained
-    s = counts.stated_sizes()
+    s = table1.stated_sizes()
     assert s["separate"]["total"] == 91_800 and s["dni"]["total"] == 10_200
     assert s["molap"]["trained"] == 7_000 and s["molap"]["pretrained"] == 5_200
-    assert counts.PAPER_TABLE1["separate"]["total"] == 10 * s["separate"]["total"]
+    assert table1.PAPER_TABLE1["separate"]["total"] == 10 * s["separate"]["total"]
 
 
 def test_bad_method_and_seed():

@@ -1,4 +1,4 @@
-"""neurogym environments as molap tasks (molap.neurogym_tasks), on two real environments: their
+"""neurogym environments as molap tasks (molap.tasks.neurogym), on two real environments: their
 trials on molap's timeline, and heads that learn them on MoLaP's frozen modules."""
 
 import warnings
@@ -12,7 +12,7 @@ from molap.errors import MolapError
 from molap.tasks import LEAD, N_STEPS, sample
 
 pytest.importorskip("neurogym")
-from molap.neurogym_tasks import from_neurogym  # noqa: E402
+from molap.tasks.neurogym import from_neurogym
 
 ENVS = {"PerceptualDecisionMaking-v0": {"dt": 25}, "DelayMatchSample-v0": {"dt": 40}}
 

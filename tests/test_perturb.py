@@ -3,7 +3,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from molap import MolapError, network, perturb as P, pipeline
+from molap import MolapError, network, pipeline
+from molap.analysis import perturb as P
+from molap.analysis import perturbations as K
 from molap.network import Layout
 
 LAY = Layout(100, 2)
@@ -13,27 +15,27 @@ W = jax.random.normal(jax.random.key(0), (100, 100)) + 5.0  # no zeros before le
 @pytest.mark.parametrize("kind, n_region", [("m1", 2500), ("m2", 2500), ("inter", 5000), ("global", 10000)])
 @pytest.mark.parametrize("percent", [0, 5, 30, 50, 100])
 def test_lesions_zero_exact_counts_inside_their_region(kind, n_region, percent):
-    w, sil = P.perturb(kind, W, jax.random.key(1), percent, LAY)
+    w, sil = K.perturb(kind, W, jax.random.key(1), percent, LAY)
     assert sil is None
     zero = np.asarray(w == 0)
     assert zero.sum() == int(percent / 100 * n_region)
-    assert not zero[np.asarray(P.region(kind, LAY)) == 0].any()
+    assert not zero[np.asarray(K.region(kind, LAY)) == 0].any()
 
 
 def test_lesion_draws_differ_and_repeat():
-    a, _ = P.perturb("m1", W, jax.random.key(1), 30, LAY)
-    b, _ = P.perturb("m1", W, jax.random.key(2), 30, LAY)
-    c, _ = P.perturb("m1", W, jax.random.key(1), 30, LAY)
+    a, _ = K.perturb("m1", W, jax.random.key(1), 30, LAY)
+    b, _ = K.perturb("m1", W, jax.random.key(2), 30, LAY)
+    c, _ = K.perturb("m1", W, jax.random.key(1), 30, LAY)
     assert not bool(jnp.all((a == 0) == (b == 0))) and bool(jnp.all(a == c))
 
 
 def test_noise_statistics():
-    w, _ = P.perturb("noise", jnp.zeros((100, 100)), jax.random.key(3), 0.02, LAY)
+    w, _ = K.perturb("noise", jnp.zeros((100, 100)), jax.random.key(3), 0.02, LAY)
     assert abs(float(w.std()) - 0.02) < 5e-4 and abs(float(w.mean())) < 5e-4
 
 
 def test_silencing_clamps_units_to_zero():
-    _, sil = P.perturb("silence", W, jax.random.key(4), 30, LAY)
+    _, sil = K.perturb("silence", W, jax.random.key(4), 30, LAY)
     assert int(sil.sum()) == 30
     from molap import network
 
@@ -49,12 +51,12 @@ def test_silencing_clamps_units_to_zero():
 ])
 def test_bad_levels(kind, levels, msg):
     with pytest.raises(MolapError, match=msg):
-        P.check_levels(kind, levels)
+        K.check_levels(kind, levels)
 
 
 def test_bad_kind_draws_and_module():
     with pytest.raises(MolapError, match="unknown perturbation kind 'm3'"):
-        P.check_kind("m3")
+        K.check_kind("m3")
     with pytest.raises(MolapError, match="module index 2 does not exist"):
         Layout(100, 2).block(2)
     with pytest.raises(MolapError, match="draw count must be a positive integer"):
@@ -96,3 +98,27 @@ def test_a_draw_is_the_same_in_the_sweep_a_task_subset_and_by_hand():
     out, _ = network.run(nets[i]._replace(w_rec=w), x[i])
     n_out = ts[i].n_out
     assert score(out[..., :n_out], y[i, ..., :n_out]).paper == pytest.approx(float(full.paper[0, draw, i]), abs=1e-3)
+
+
+def test_a_kinds_draws_follow_its_own_stream_index_not_its_place_in_the_table(monkeypatch):
+    """Reordering the table (or inserting a kind) changes no kind's draws: the key folds in the
+    row's explicit stream index, which every row has uniquely."""
+    assert len({k.stream for k in K.PERTURBATIONS.values()}) == len(K.KINDS)
+    before = {k: np.asarray(jax.random.key_data(P.sweep_key(3, k))) for k in K.KINDS}
+    reordered = dict(reversed(list(K.PERTURBATIONS.items())))
+    monkeypatch.setattr(K, "PERTURBATIONS", reordered)
+    monkeypatch.setattr(P, "perturbation", lambda kind: reordered[kind])
+    after = {k: np.asarray(jax.random.key_data(P.sweep_key(3, k))) for k in K.KINDS}
+    assert all(np.array_equal(before[k], after[k]) for k in K.KINDS)
+    assert K.perturbation("silence").stream == 5  # the committed sweeps' draws: fold_in(PERTURB, 5)
+
+
+def test_a_profile_sets_its_own_levels_per_kind():
+    from dataclasses import replace
+
+    from molap.profiles import TINY, PerturbSetup
+
+    p = replace(TINY, perturb=replace(TINY.perturb, levels=(("m1", (0.0, 1.0, 2.0)),)))
+    assert p.perturb.levels_of("m1") == (0.0, 1.0, 2.0) and p.perturb.levels_of("noise") is None
+    with pytest.raises(MolapError, match="unknown perturbation kind"):
+        PerturbSetup(levels=(("m3", (1.0,)),))

@@ -5,11 +5,12 @@ from dataclasses import fields, is_dataclass, replace
 
 import pytest
 
-from molap import pipeline as P, store
+from molap import pipeline as P
+from molap import store
 from molap.methods.frozen import modules_config, primitives_config
 from molap.network import Layout
+from molap.pipeline.selection import lr_config
 from molap.profiles import PROFILES, QUICK, TINY, result_fields
-from molap.selection import lr_config
 
 NETWORKS = {"molap": ("primitives", "network", "pretrain"), "pca": ("primitives", "network", "pretrain"),
             "random": ("network",), "separate": ("network",), "dni": ("network.g", "dni"),
@@ -55,6 +56,8 @@ def changed(config, path: str):
     if isinstance(config, Layout):
         return replace(config, n_units=config.n_units + 2) if head == "n_units" else replace(config, n_modules=4)
     unset = {"clip": 1.0, "val_every": 1}  # options that are off by default (None)
+    if head == "levels":  # a profile's own perturbation levels
+        return replace(config, levels=v + (("m1", (0.0, 10.0)),))
     if isinstance(v, tuple):  # the sweep's points and seeds
         return replace(config, **{head: v + ((v[-1],) if v else ((8, 40),))})
     new = (not v) if isinstance(v, bool) else unset[head] if v is None else v + 1 if isinstance(v, int) else v * 2 + 0.5
@@ -76,14 +79,15 @@ def test_a_field_changes_exactly_the_keys_of_the_stages_that_depend_on_it(path):
 
 def test_an_option_at_its_default_is_in_no_key_and_set_it_is():
     """Options added later (store.OMIT_DEFAULT) keep every key computed before them."""
-    from molap.training import Schedule, TaskTraining
+    from molap.profiles import PerturbSetup
+    from molap.training import TaskTraining
 
-    plain = store._plain(TaskTraining())
-    assert "clip" not in plain and "warmup" not in plain["schedule"]
+    plain = store.plain(TaskTraining())
+    assert "clip" not in plain
     assert store.config_key("t", TaskTraining()) == store.config_key("t", TaskTraining(clip=None))
     assert store.config_key("t", TaskTraining()) != store.config_key("t", TaskTraining(clip=1.0))
-    s = TaskTraining().schedule
-    assert store.config_key("t", s) != store.config_key("t", Schedule(s.lr, s.n_blocks, s.block_steps, s.decay, 100))
+    assert "levels" not in store.plain(PerturbSetup())
+    assert store.config_key("t", PerturbSetup()) != store.config_key("t", PerturbSetup(levels=(("m1", (0.0, 1.0)),)))
 
 
 def test_name_and_seed_list_are_in_no_key_but_the_pilot_seed_is():

@@ -7,7 +7,8 @@ import jax
 import numpy as np
 import pytest
 
-from molap import methods, pipeline as P, store
+from molap import methods, store
+from molap import pipeline as P
 from molap.profiles import get_profile
 from molap.tasks import TASK_NAMES, get_task, sample
 

@@ -8,8 +8,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from molap import MolapError, counts, methods, pipeline as P, reproduce
+from molap import MolapError, methods
+from molap import pipeline as P
+from molap.claims.counts import real_counts
 from molap.methods import FrozenModules, Modules, initial_network
+from molap.run import reproduce
 from molap.streams import Stream, stream
 
 
@@ -43,8 +46,8 @@ def test_a_toy_method_trains_perturbs_and_counts_through_the_registry(toy, tiny_
     s = P.perturbation(p, "orthogonal", "m1", 0, levels=[0, 50])
     ref = np.array([run.test[t].paper for t in s.tasks])
     np.testing.assert_allclose(s.paper[0], np.broadcast_to(ref, s.paper[0].shape), atol=1e-3)
-    c = counts.real_counts(profile=p)["orthogonal"]
-    assert c.pretrained == 0 and c.trained == counts.real_counts(profile=p)["random"].trained
+    c = real_counts(profile=p)["orthogonal"]
+    assert c.pretrained == 0 and c.trained == real_counts(profile=p)["random"].trained
     items = [item for _, its in reproduce.stages(p) for item, _ in its]
     assert "orthogonal m1, seeds 0, 1" in items and any(i.startswith("orthogonal, seeds") for i in items)
 

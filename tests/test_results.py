@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from molap import pipeline as P
-from molap import reproduce, store
+from molap import store
 from molap.methods.base import initial_network, stack
+from molap.run import reproduce
 from molap.streams import Stream, stream
 from molap.training import pretrain_folds
 
@@ -40,7 +41,7 @@ def test_the_read_only_environment_variable_refuses_to_compute(committed_only, m
     with pytest.raises(store.MissingResult, match="run `molap reproduce`"):
         P.trained(PAPER, "molap", 0, lr=0.123)
     monkeypatch.setenv("MOLAP_READ_ONLY", "0")  # 0 or empty: computing is allowed again
-    assert not store._READ_ONLY["on"]
+    assert not store.cache._READ_ONLY["on"]
 
 
 def test_a_gpu_result_recomputes_here_at_paper_settings(committed_only):
@@ -65,9 +66,9 @@ def test_a_gpu_result_recomputes_here_at_paper_settings(committed_only):
     np.testing.assert_allclose(np.asarray(committed.w_rec)[untouched], init[untouched], rtol=1e-5, atol=1e-6)
 
 
-def test_a_committed_result_loads_typed_even_when_its_class_is_not_registered(monkeypatch):
-    """Loading never depends on an import done elsewhere: the file names each class's module."""
-    monkeypatch.setattr(store, "_NAMEDTUPLES", {})
+def test_a_committed_result_loads_typed_from_the_module_its_file_names():
+    """Loading never depends on an import done elsewhere: the file names each class's module, and
+    classes whose module moved since are found at their new place (``molap.store.format.MOVED``)."""
     r = store.load(sorted(store.results_dir().glob("trained-*.npz"))[0])
     assert type(r).__name__ == "TrainedRun" and type(next(iter(r.test.values()))).__name__ == "Scores"
     assert type(r.params).__name__ in ("FrozenParams", "RNNParams")

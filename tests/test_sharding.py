@@ -12,7 +12,7 @@ import pytest
 
 from molap import network
 from molap.network import Layout
-from molap.training import TaskTraining, Schedule, train_heads, train_heads_many
+from molap.training import Schedule, TaskTraining, train_heads, train_heads_many
 
 LAY = Layout(20, 2)
 CFG = TaskTraining(batch=8, schedule=Schedule(1e-2, 2, 5, 1.5), n_val=16)
@@ -33,9 +33,10 @@ def test_networks_trained_together_equal_networks_trained_alone():
 
 TWO_DEVICES = textwrap.dedent("""
     import jax, jax.numpy as jnp, numpy as np
-    from molap import network, perturb
+    from molap import network
+    from molap.analysis import perturb
     from molap.network import Layout
-    from molap.sharding import shard
+    from molap.training.sharding import shard
     from molap.tasks import get_tasks
     from molap.training import TaskTraining, Schedule, init_heads, train_heads_many
     from molap.methods.frozen import FrozenParams, RANDOM
@@ -80,7 +81,7 @@ def test_networks_trained_together_shard_across_two_host_devices(two_devices):
 
 
 def test_lesion_draws_split_across_two_host_devices(two_devices):
-    from molap import perturb
+    from molap.analysis import perturb
     from molap.methods import TrainedRun
     from molap.methods.frozen import RANDOM, FrozenParams
     from molap.profiles import QUICK

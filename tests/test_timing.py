@@ -1,10 +1,10 @@
-"""The GPU timing model (molap.timing): calibrated on the measured H100 costs, every item modelled."""
+"""The GPU timing model (molap.run.timing): calibrated on the measured H100 costs, every item modelled."""
 
 import pytest
 
-from molap import reproduce, timing
 from molap.cli import main
 from molap.profiles import get_profile
+from molap.run import reproduce, timing
 
 PAPER = get_profile("paper")
 

@@ -7,7 +7,7 @@ import pytest
 
 from molap.methods import TrainedRun
 from molap.metrics import Scores
-from molap.selection import LRChoice
+from molap.pipeline.selection import LRChoice
 from molap.tasks import TASK_NAMES, sample_corpus, task_table
 from molap.views import comparison as C
 from molap.views import paper_scale as S
@@ -71,7 +71,7 @@ def test_comparison_check_fails_loudly():
 
 
 def test_progress_is_parsed_when_the_record_is_written_keeping_each_blocks_last_value():
-    from molap.bench_report import parse_reproduce_log
+    from molap.views.benchmarks import parse_reproduce_log
 
     bar = "training task heads (15 networks)"
     lines = [f"{bar}:   0%|   | 0/10 [01:28<?, ?it/s, decision=82.6%, loss=0.06]",
@@ -125,7 +125,7 @@ def test_task_checks():
 
 
 def test_steps_to_criterion_needs_the_bar_and_the_trivial_policy():
-    from molap.compare import steps_to_criterion
+    from molap.analysis.compare import steps_to_criterion
 
     curve = np.zeros((3, 2, 5))
     curve[:, 0, 2] = [50.0, 90.0, 95.0]  # task 0 reaches 90 at the second block...

@@ -12,11 +12,23 @@ Everything else reads the registry (:func:`names`, :func:`get`, :func:`families`
 one file: a class implementing :class:`Method`, and ``register(MyMethod(...))``.
 """
 
-from .base import (Method, RunSpec, TrainedRun, TrainsTasksTogether, families, family, get, initial_network, names,
-                   register, unregister)
-from .dni import DNI_METHOD, DNI_NO_RULE, DNIConfig, DNIResult, dni_scores, train_dni, train_dni_many
-from .frozen import MOLAP, PCA, RANDOM, FrozenModules, FrozenParams, Modules
-from .separate import SEPARATE, init_separate, stacked_forward, train_separate, train_separate_many
+from molap.methods.base import (
+    Method,
+    RunSpec,
+    TrainedRun,
+    TrainsTasksTogether,
+    families,
+    family,
+    get,
+    initial_network,
+    names,
+    register,
+    unregister,
+)
+from molap.methods.dni import DNI_METHOD, DNI_NO_RULE
+from molap.methods.frozen import MOLAP, PCA, RANDOM, FrozenModules, FrozenParams, Modules
+from molap.methods.separate import SEPARATE, init_separate, stacked_forward, train_separate, train_separate_many
+from molap.training.dni import DNIConfig, DNIResult, dni_scores, train_dni, train_dni_many
 
 for _m in (MOLAP, RANDOM, PCA, SEPARATE, DNI_METHOD, DNI_NO_RULE):
     register(_m)

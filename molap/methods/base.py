@@ -8,19 +8,19 @@ to :func:`register`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import numpy as np
 
-from .. import store
-from ..errors import MolapError
-from ..training import TaskTraining
+from molap.errors import MolapError
+from molap.training import TaskTraining
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..counts import ParameterCounts
-    from ..perturb import TaskNetworks
-    from ..profiles import Profile
-    from ..tasks import Task
+    from molap.methods.counts import ParameterCounts
+    from molap.network import TaskNetworks
+    from molap.profiles import Profile
+    from molap.tasks import Task
 
 
 class RunSpec(NamedTuple):
@@ -31,7 +31,6 @@ class RunSpec(NamedTuple):
     recipe: TaskTraining
 
 
-@store.register
 class TrainedRun(NamedTuple):
     """One method trained on the corpus with one recipe, and tested.
 
@@ -95,7 +94,7 @@ class Method(Protocol):
 
 def final_validation_score(run: TrainedRun) -> float:
     """Mean decision-unit accuracy over tasks at the last validation block."""
-    from ..metrics import Scores
+    from molap.metrics import Scores
 
     return float(np.mean(np.asarray(run.curve)[-1, :, Scores._fields.index("decision")]))
 
@@ -160,8 +159,8 @@ def families() -> list[tuple[str, ...]]:
 
 def initial_network(profile: Profile, seed: int):
     """The random network every method of a seed starts from (1 input, 1 output; stream INIT)."""
-    from .. import network
-    from ..streams import Stream, stream
+    from molap import network
+    from molap.streams import Stream, stream
 
     return network.init(stream(seed, Stream.INIT), 1, 1, profile.network.layout, profile.network.g)
 
@@ -183,7 +182,7 @@ def run_keys(specs: Sequence[RunSpec], *, pilot: bool):
     from the validation stream."""
     import jax.numpy as jnp
 
-    from ..streams import Stream, stream
+    from molap.streams import Stream, stream
 
     def keys(which):
         return jnp.stack([stream(s.seed, which) for s in specs])

@@ -9,25 +9,24 @@ together in one vmapped run (all seeds and learning rates). A subclass may overr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 
-from .. import network, store
-from ..counts import ParameterCounts, count, head_counts
-from ..network import RNNParams
-from ..perturb import TaskNetworks
-from ..primitives import PrimitivesConfig, fit_cached
-from ..streams import Stream, check_seed, stream
-from ..tasks import get_tasks
-from ..training import Heads, PretrainResult, evaluate_heads, pretrain_folds, train_heads_many, unstack
-from . import base
-from .base import RunSpec, TrainedRun
+from molap import network, store
+from molap.methods import base
+from molap.methods.base import RunSpec, TrainedRun
+from molap.methods.counts import ParameterCounts, count, head_counts
+from molap.network import RNNParams, TaskNetworks
+from molap.primitives import PrimitivesConfig, fit_cached
+from molap.streams import Stream, check_seed, stream
+from molap.tasks import get_tasks
+from molap.training import Heads, PretrainResult, evaluate_heads, pretrain_folds, train_heads_many, unstack
 
 
-@store.register
 class Modules(NamedTuple):
     """Frozen recurrent weights: w_rec (N, N), b (N,); pretrain: the pre-training record
     (:class:`molap.training.PretrainResult`), or None for a reservoir that was not pre-trained."""
@@ -37,7 +36,6 @@ class Modules(NamedTuple):
     pretrain: PretrainResult | None
 
 
-@store.register
 class FrozenParams(NamedTuple):
     """A trained frozen-module network: the frozen w_rec (N, N) and b (N,), and every task's head
     (:class:`molap.training.Heads`, padded to the widest task)."""

@@ -6,21 +6,31 @@ together in one vmapped step (inputs and outputs padded to the widest task and m
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import jax
 import jax.numpy as jnp
 
-from .. import network
-from ..counts import ParameterCounts, count
-from ..network import RNNParams
-from ..perturb import TaskNetworks
-from ..tasks import Task, get_tasks
-from ..training import (HeadsResult, TaskTraining, as_keys, evaluate, fold_keys, head_masks, init_heads,
-                        scale_fields, task_outputs, train_stacked, unstack)
-from . import base
-from .base import RunSpec, TrainedRun
+from molap import network
+from molap.methods import base
+from molap.methods.base import RunSpec, TrainedRun
+from molap.methods.counts import ParameterCounts, count
+from molap.network import RNNParams, TaskNetworks
+from molap.tasks import Task, get_tasks
+from molap.training import (
+    HeadsResult,
+    TaskTraining,
+    as_keys,
+    evaluate,
+    fold_keys,
+    head_masks,
+    init_heads,
+    scale_fields,
+    task_outputs,
+    train_stacked,
+    unstack,
+)
 
 
 def stacked_forward(params: RNNParams, x: jax.Array, *, silence=None) -> jax.Array:

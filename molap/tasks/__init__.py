@@ -20,9 +20,24 @@ A new task takes a few lines::
     batch = sample(rotate, jax.random.key(0), 200)
 """
 
-from .batches import Batch, check_trials, epoch_table, sample, sample_corpus, stack_inputs, task_table
-from .corpus import PAPER_LABELS, TASK_NAMES, TASKS, get_task, get_tasks
-from .task import ANGLES, EPOCHS, GO, LEAD, N_ANGLES, N_STEPS, NOISE_STD, PULSE1, PULSE2, STIM_ON, Signals, Task, Trial, on
+from molap.tasks.batches import Batch, check_trials, epoch_table, sample, sample_corpus, stack_inputs, task_table
+from molap.tasks.corpus import PAPER_LABELS, TASK_NAMES, TASKS, get_task, get_tasks
+from molap.tasks.task import (
+    ANGLES,
+    EPOCHS,
+    GO,
+    LEAD,
+    N_ANGLES,
+    N_STEPS,
+    NOISE_STD,
+    PULSE1,
+    PULSE2,
+    STIM_ON,
+    Signals,
+    Task,
+    Trial,
+    on,
+)
 
 __all__ = ["ANGLES", "Batch", "EPOCHS", "GO", "LEAD", "NOISE_STD", "N_ANGLES", "N_STEPS", "PAPER_LABELS", "PULSE1",
            "PULSE2", "STIM_ON", "Signals", "TASKS", "TASK_NAMES", "Task", "Trial", "check_trials", "epoch_table",

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import zlib
-from typing import Mapping, NamedTuple, Sequence
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..errors import MolapError
-from ..names import MAX_TRIALS
-from ..streams import check_key
-from .corpus import PAPER_LABELS, get_task, get_tasks
-from .task import ANGLES, EPOCHS, LEAD, N_ANGLES, N_STEPS, NOISE_STD, Task, on
+from molap.errors import MolapError
+from molap.names import MAX_TRIALS
+from molap.streams import check_key
+from molap.tasks.corpus import PAPER_LABELS, get_task, get_tasks
+from molap.tasks.task import ANGLES, EPOCHS, LEAD, N_ANGLES, N_STEPS, NOISE_STD, Task, on
 
 
 class Batch(NamedTuple):

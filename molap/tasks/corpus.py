@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import names
-from ..errors import MolapError
-from .task import GO, N_STEPS, PULSE1, PULSE2, STIM_ON, Signals, Task, Trial, on
+from molap import names
+from molap.errors import MolapError
+from molap.tasks.extra import EXTRA_TASKS
+from molap.tasks.task import GO, N_STEPS, PULSE1, PULSE2, STIM_ON, Signals, Task, Trial, on
 
 
 def _cos_sin(theta: jax.Array) -> jax.Array:
@@ -84,7 +85,7 @@ PAPER_LABELS = {name: f"T{i + 1}" for i, name in enumerate(TASK_NAMES)}
 
 def get_task(task: str | Task) -> Task:
     """A task from a :class:`Task` (passed through), a corpus task's name, the name of one of
-    the package's extra tasks (:mod:`molap.extra_tasks`), or ``path/to/file.py:NAME`` or
+    the package's extra tasks (:mod:`molap.tasks.extra`), or ``path/to/file.py:NAME`` or
     ``package.module:NAME`` naming a :class:`Task` object there."""
     if isinstance(task, Task):
         return task
@@ -92,8 +93,6 @@ def get_task(task: str | Task) -> Task:
         raise MolapError(f"a task is a Task or a task name, got {task!r}")
     if task in TASKS:
         return TASKS[task]
-    from ..extra_tasks import EXTRA_TASKS
-
     if task in EXTRA_TASKS:
         return EXTRA_TASKS[task]
     if ":" in task:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, NamedTuple
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..errors import MolapError
-
+from molap.errors import MolapError
 
 # Timeline (0-based, half-open step indices on the 110-step axis).
 N_STEPS = 110

@@ -12,13 +12,22 @@
 - :mod:`~molap.training.evaluation`: scores on fresh trials.
 """
 
-from .evaluation import evaluate, evaluate_heads, evaluate_many
-from .fused import FROZEN, TRAINED, Grads, task_outputs
-from .heads import Heads, head_masks, heads_forward, init_heads, padded_batches
-from .pretraining import PretrainConfig, PretrainResult, phase_network, pretrain, pretrain_folds
-from .task_training import (HeadsResult, TaskTraining, task_losses, task_weights, time_weights, train_heads, train_heads_many,
-                            train_stacked, unstack)
-from .trainer import Schedule, Trainer, as_keys, fit, fold_keys, scale_fields
+from molap.training.evaluation import evaluate, evaluate_heads, evaluate_many
+from molap.training.fused import FROZEN, TRAINED, Grads, task_outputs
+from molap.training.heads import Heads, head_masks, heads_forward, init_heads, padded_batches
+from molap.training.pretraining import PretrainConfig, PretrainResult, phase_network, pretrain, pretrain_folds
+from molap.training.task_training import (
+    HeadsResult,
+    TaskTraining,
+    task_losses,
+    task_weights,
+    time_weights,
+    train_heads,
+    train_heads_many,
+    train_stacked,
+    unstack,
+)
+from molap.training.trainer import Schedule, Trainer, as_keys, fit, fold_keys, scale_fields
 
 __all__ = ["FROZEN", "Grads", "TRAINED", "Heads", "HeadsResult", "PretrainConfig", "PretrainResult", "Schedule", "TaskTraining", "Trainer",
            "as_keys", "evaluate", "evaluate_heads", "evaluate_many", "fit", "fold_keys", "head_masks",

@@ -3,18 +3,18 @@
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..errors import MolapError
-from ..metrics import NON_FINITE_OUTPUTS, Scores, score, score_counts, scores_from_counts
-from ..streams import check_key
-from ..tasks import Task, get_tasks
-from .heads import Heads, heads_forward, padded_batches
-from .trainer import as_keys
+from molap.errors import MolapError
+from molap.metrics import NON_FINITE_OUTPUTS, Scores, score, score_counts, scores_from_counts
+from molap.streams import check_key
+from molap.tasks import Task, get_tasks
+from molap.training.heads import Heads, heads_forward, padded_batches
+from molap.training.trainer import as_keys
 
 
 def evaluate(forward: Callable, params, tasks: Sequence[str | Task], *, key: jax.Array,

@@ -43,8 +43,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from ..errors import MolapError
-from ..network import RNNParams
+from molap.errors import MolapError
+from molap.network import RNNParams
 
 SMALL = 4
 """Input or output widths up to this are projected by element-wise sums (one fused loop with the

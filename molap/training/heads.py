@@ -3,19 +3,19 @@ axis and padded to the widest task (:class:`Heads`), with the padded batches and
 
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import network, store
-from ..network import Layout, RNNParams
-from ..tasks import Task, sample
-from .fused import task_outputs
+from molap import network
+from molap.network import Layout, RNNParams
+from molap.tasks import Task, sample
+from molap.training.fused import task_outputs
 
 
-@store.register
 class Heads(NamedTuple):
     """Stacked task heads, padded to the widest task: w_in (n_tasks, max_in, N),
     w_out (n_tasks, N, max_out), b_out (n_tasks, max_out)."""

@@ -3,20 +3,21 @@ one module after the other, every other weight frozen (:func:`pretrain`, :func:`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import network, store
-from ..errors import MolapError
-from ..network import Layout, RNNParams
-from ..primitives import Primitives, transform
-from ..tasks import get_tasks, sample_corpus, stack_inputs
-from .fused import Grads, task_outputs
-from .trainer import Schedule, Trainer, fold_keys
+from molap import network
+from molap.errors import MolapError
+from molap.network import Layout, RNNParams
+from molap.primitives import Primitives, transform
+from molap.tasks import get_tasks, sample_corpus, stack_inputs
+from molap.training.fused import Grads, task_outputs
+from molap.training.trainer import Schedule, Trainer, fold_keys
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,6 @@ class PretrainConfig:
     activity: float = 1e-7  #: on the mean squared activity (see the chapter "Pre-training")
 
 
-@store.register
 class PretrainResult(NamedTuple):
     """w_rec (N, N) and b (N,) after pre-training; losses (n_modules, n_steps); test_mse and
     target_var (n_modules,): held-out MSE of each module's map and the variance of its target;

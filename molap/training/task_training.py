@@ -4,8 +4,9 @@ reservoirs (:func:`train_heads`, :func:`train_heads_many`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -13,13 +14,13 @@ import numpy as np
 import optax
 from tqdm.auto import tqdm
 
-from .. import store
-from ..errors import MolapError
-from ..streams import check_key
-from ..tasks import GO, N_STEPS, Task, get_tasks
-from .evaluation import evaluate_many
-from .heads import Heads, head_masks, heads_forward, init_heads, padded_batches
-from .trainer import Schedule, Trainer, as_keys, clip_per_network, fold_keys
+from molap import store
+from molap.errors import MolapError
+from molap.streams import check_key
+from molap.tasks import GO, N_STEPS, Task, get_tasks
+from molap.training.evaluation import evaluate_many
+from molap.training.heads import Heads, head_masks, heads_forward, init_heads, padded_batches
+from molap.training.trainer import Schedule, Trainer, as_keys, clip_per_network, fold_keys
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class TaskTraining:
     """Validate every this many steps (a divisor of the block's steps; None: after every block)."""
 
     def __post_init__(self):
-        from ..names import MAX_TRIALS
+        from molap.names import MAX_TRIALS
 
         for name in ("batch", "n_val"):
             n = getattr(self, name)
@@ -67,7 +68,7 @@ class TaskTraining:
         return adam if self.clip is None else optax.chain(clip_per_network(self.clip, per_task), adam)
 
     @staticmethod
-    def paper_literal(batch: int = 200) -> "TaskTraining":
+    def paper_literal(batch: int = 200) -> TaskTraining:
         return TaskTraining(batch=batch, schedule=Schedule(1e-2, 10, 200, 3.0), response_weight=1.0)
 
 
@@ -97,7 +98,6 @@ def task_losses(out: jax.Array, y: jax.Array, unit_mask: jax.Array, weights: jax
     return jnp.sum(w * (out - y) ** 2, (1, 2, 3)) / jnp.sum(w * jnp.ones_like(y), (1, 2, 3))
 
 
-@store.register
 class HeadsResult(NamedTuple):
     """Trained per-task parameters (``heads``: Heads, or stacked RNNParams for separate networks),
     training losses (n_steps,) summed over tasks, and the validation curve: curve_steps (n_evals,)

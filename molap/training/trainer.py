@@ -8,8 +8,8 @@ NaN loss stops training with an error.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
@@ -17,22 +17,19 @@ import numpy as np
 import optax
 from tqdm.auto import tqdm
 
-from .. import checkpoint
-from ..errors import MolapError
-from ..store import OMIT_DEFAULT
+from molap.errors import MolapError
+from molap.store import checkpoint
 
 
 @dataclass(frozen=True)
 class Schedule:
     """Adam with a piecewise-constant learning rate: ``n_blocks`` blocks, lr divided by ``decay``
-    after each; optionally a linear warm-up from lr / ``warmup`` to lr over the first ``warmup``
-    steps (0: none)."""
+    after each."""
 
     lr: float
     n_blocks: int
     block_steps: int
     decay: float
-    warmup: int = field(default=0, metadata=OMIT_DEFAULT)
 
     def __post_init__(self):
         def count(v, lo):
@@ -48,8 +45,6 @@ class Schedule:
                 raise MolapError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
         if not (finite(self.decay) and self.decay > 0):
             raise MolapError(f"decay (the lr divisor per block) must be a finite number > 0, got {self.decay!r}")
-        if not count(self.warmup, 0):
-            raise MolapError(f"warmup must be an integer >= 0 (steps), got {self.warmup!r}")
 
     @property
     def n_steps(self) -> int:
@@ -57,10 +52,7 @@ class Schedule:
 
     def learning_rate(self):
         bounds = {self.block_steps * i: 1.0 / self.decay for i in range(1, self.n_blocks)}
-        base = optax.piecewise_constant_schedule(self.lr, bounds)
-        if not self.warmup:
-            return base
-        return lambda step: base(step) * jnp.minimum(1.0, (step + 1) / self.warmup)
+        return optax.piecewise_constant_schedule(self.lr, bounds)
 
 
 def clip_per_network(max_norm: float, axis_networks: bool = True) -> optax.GradientTransformation:
@@ -115,7 +107,7 @@ class Trainer:
     take alone with key ``key[k]``. With ``batched=True`` a single key (shape ()) is shared by
     all K networks: each step's batch is then drawn once for all of them (the same batches as K
     copies of the key, without K times the sampling). The K axis is sharded across local devices
-    when there are several (:func:`molap.sharding.shard`).
+    when there are several (:func:`molap.training.sharding.shard`).
     """
 
     def __init__(self, loss_fn: Callable, mask, schedule: Schedule, *, key: jax.Array,
@@ -139,7 +131,7 @@ class Trainer:
             scales = jnp.ones((n,)) if lr_scale is None else jnp.asarray(lr_scale, jnp.float32)
             if scales.shape != (n,):
                 raise MolapError(f"lr_scale must have shape ({n},), got {tuple(scales.shape)}")
-            from ..sharding import shard
+            from molap.training.sharding import shard
             mask, data, scales = shard((mask, data, scales))
             key = key if one_key else shard(key)
             vstep = jax.vmap(single, (0, 0, None if one_key else 0, 0, None if data is None else 0, 0, None))
@@ -159,18 +151,18 @@ class Trainer:
 
     def init(self, params):
         if self.batched:
-            from ..sharding import shard
+            from molap.training.sharding import shard
             return shard(jax.vmap(self.tx.init)(params))
         return self.tx.init(params)
 
     def run(self, params, opt_state, start: int, n_steps: int, *, chunk: int | None = None, desc: str | None = None):
         """Steps [start, start + n_steps): returns (params, opt_state, losses (n_steps,) or (n_steps, K)).
-        Within a :func:`molap.checkpoint.budget` the run checkpoints itself and resumes exactly."""
+        Within a :func:`molap.store.checkpoint.budget` the run checkpoints itself and resumes exactly."""
         chunk = chunk_steps() if chunk is None else chunk
         chunk = max(c for c in range(1, min(chunk, n_steps) + 1) if n_steps % c == 0)
         place = None
         if self.batched:
-            from ..sharding import shard
+            from molap.training.sharding import shard
             params = shard(params)
             place = shard
         bar = tqdm(total=n_steps, desc=desc, disable=desc is None, leave=False, mininterval=2.0)

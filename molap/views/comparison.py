@@ -3,26 +3,30 @@ learning speed, DNI's forgetting, the paper's Fig 2D-E and the per-task summary.
 
 :func:`compare_methods` loads every method's trained runs of a profile (cached) and the tables
 built from them (:class:`Comparison`); the ``show_*`` functions display tables, the ``plot_*``
-ones return figures drawn by :mod:`molap.plots`, and :func:`check` holds the chapter's checks.
+ones return figures drawn by :mod:`molap.views.plots`, and :func:`check` holds the chapter's checks.
 Nothing here decides a claim: the verdicts are :mod:`molap.claims`' and
-:func:`molap.compare.verdict`'s.
+:func:`molap.analysis.compare.verdict`'s.
 """
 
 from __future__ import annotations
 
-from typing import Mapping, NamedTuple, Sequence
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 import jax
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .. import claims, compare, methods, network, pipeline as P, plots
-from ..methods import TrainedRun
-from ..profiles import Profile
-from ..report import show_table
-from .tables import lr_rows
-from ..tasks import PAPER_LABELS, TASK_NAMES, get_tasks
-from ..training import padded_batches
+from molap import claims, methods, network
+from molap import pipeline as P
+from molap.analysis import compare
+from molap.methods import TrainedRun
+from molap.profiles import Profile
+from molap.tasks import PAPER_LABELS, TASK_NAMES, get_tasks
+from molap.training import padded_batches
+from molap.views import plots
+from molap.views.checks import require
+from molap.views.tables import lr_rows, show_table
 
 PAIRS = (("molap", "random"), ("molap", "pca"), ("molap", "separate"), ("molap", "dni"))
 """The paired comparisons (a, b) of the chapter: a - b per seed."""
@@ -44,7 +48,7 @@ class Comparison(NamedTuple):
     results: {method: [TrainedRun per seed]}; rows: per task, mean and sd over seeds of the
     decision-unit accuracy per method, plus ``trivial`` (the trivial policy's decision-unit score
     on MoLaP's test sets); paper_rows: the same with the paper's score; pairs: {"a - b":
-    :func:`molap.compare.paired` dict} for :data:`PAIRS`.
+    :func:`molap.analysis.compare.paired` dict} for :data:`PAIRS`.
     """
 
     profile: Profile
@@ -66,7 +70,7 @@ def show_learning_rates(p: Profile) -> None:
 
 
 def summary_rows(results: Mapping[str, Sequence[TrainedRun]]) -> list[dict]:
-    """Decision-unit summary rows (:func:`molap.compare.summary_rows`) with MoLaP's trivial policy."""
+    """Decision-unit summary rows (:func:`molap.analysis.compare.summary_rows`) with MoLaP's trivial policy."""
     rows = compare.summary_rows(results, "decision")
     trivial = compare.summary_rows({"molap": results["molap"]}, "trivial_decision")
     return [dict(r, trivial=t["molap"]) for r, t in zip(rows, trivial)]
@@ -165,7 +169,7 @@ def show_steps_to(c: Comparison) -> None:
 
 def criterion_rows(results: Mapping[str, Sequence[TrainedRun]], names=None) -> list[dict]:
     """Per method and task: the validation step at which the task first reached
-    :data:`molap.compare.CRITERION` above the trivial policy (mean over the seeds that reached it),
+    :data:`molap.analysis.compare.CRITERION` above the trivial policy (mean over the seeds that reached it),
     and how many seeds did."""
     rows = []
     for m in names or with_curves(results):
@@ -268,21 +272,16 @@ def summary_lines(c: Comparison) -> list[str]:
 
 
 def verdict_lines(c: Comparison, pairs=VERDICT_PAIRS) -> list[str]:
-    """Each pair's paired test over seeds (:func:`molap.compare.verdict`, per-seed mean over tasks
-    of the decision units, margin +-:data:`molap.compare.MARGIN` points) in words."""
+    """Each pair's paired test over seeds (:func:`molap.analysis.compare.verdict`, per-seed mean over tasks
+    of the decision units, margin +-:data:`molap.analysis.compare.MARGIN` points) in words."""
     return [claims.describe(f"{a} - {b}", compare.verdict(c.pairs[f"{a} - {b}"]["diffs"])) for a, b in pairs]
-
-
-def _require(ok, message: str) -> None:
-    if not bool(ok):
-        raise AssertionError(message)
 
 
 def check(c: Comparison) -> None:
     """The chapter's checks: MoLaP - random is finite over every seed, and the frozen-module methods
     learn T1 more than 20 points above the trivial policy."""
     mr = c.pairs["molap - random"]
-    _require(np.isfinite(mr["mean"]) and len(mr["diffs"]) == len(c.profile.seeds),
+    require(np.isfinite(mr["mean"]) and len(mr["diffs"]) == len(c.profile.seeds),
              f"molap - random: mean {mr['mean']}, {len(mr['diffs'])} differences for seeds {c.profile.seeds}")
-    _require(all(r[m] > r["trivial"] + 20 for m in ("molap", "random", "pca") for r in c.rows[:1]),
+    require(all(r[m] > r["trivial"] + 20 for m in ("molap", "random", "pca") for r in c.rows[:1]),
              f"T1 not learnt well above the trivial policy: {c.rows[0]}")

@@ -3,26 +3,12 @@ table by the paper's stated sizes, our networks' counts, and the ratios the clai
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-from .. import counts
-from ..report import show_table
+from molap.claims import counts
+from molap.claims.counts import Ratios
+from molap.views.tables import show_table
 
 COLUMNS = ["method", "total", "trained", "per_task"]
 
-
-class Ratios(NamedTuple):
-    """Updates of DNI over MoLaP: printed in the paper, by stated sizes (with and without the task
-    heads), ours; separate over MoLaP, ours; x10: the paper's totals over the stated-size totals
-    per method; molap_over_dni: total parameters at stated sizes."""
-
-    paper: float
-    stated: float
-    stated_without_heads: float
-    ours_dni: float
-    ours_separate: float
-    x10: dict
-    molap_over_dni: float
 
 
 def show_paper_table() -> None:
@@ -41,12 +27,8 @@ def show_real_table() -> None:
 
 
 def ratios() -> Ratios:
-    t1, stated, real = counts.PAPER_TABLE1, counts.stated_sizes(), counts.real_counts()
-    return Ratios(t1["dni"]["trained"] / t1["molap"]["trained"], stated["dni"]["updates"] / stated["molap"]["updates"],
-                  stated["dni"]["updates"] / stated["molap"]["pretrained"],
-                  real["dni"].updates / real["molap"].updates, real["separate"].updates / real["molap"].updates,
-                  {m: t1[m]["total"] / stated[m]["total"] for m in ("separate", "dni", "molap")},
-                  stated["molap"]["total"] / stated["dni"]["total"])
+    """The ratios with our networks' counts (:func:`molap.claims.counts.ratios`)."""
+    return counts.ratios(counts.real_counts())
 
 
 def ratio_lines(r: Ratios) -> str:

@@ -8,10 +8,11 @@ from typing import NamedTuple
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .. import pipeline as P, plots
-from ..generalize import Folds, NewTaskHeads
-from ..methods import TrainedRun
-from ..tasks import PAPER_LABELS, TASK_NAMES, get_tasks
+from molap import pipeline as P
+from molap.analysis.generalisation import Folds, NewTaskHeads
+from molap.methods import TrainedRun
+from molap.tasks import PAPER_LABELS, TASK_NAMES, get_tasks
+from molap.views import plots
 
 COLUMNS = ("full_cca", "loo_cca", "l2o_cca", "full_pca", "loo_pca", "l2o_pca")
 LABELS = ("full corpus, CCA", "leave-one-out, CCA", "leave-two-out, CCA", "full corpus, PCA", "leave-one-out, PCA",

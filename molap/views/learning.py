@@ -5,18 +5,20 @@ the chapter's checks on what its text states."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import jax
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .. import pipeline as P, plots
-from ..compare import scores_array
-from ..methods import TrainedRun
-from ..report import show_table
-from ..tasks import PAPER_LABELS, TASK_NAMES, get_tasks
-from ..training import TaskTraining, heads_forward, padded_batches
+from molap import pipeline as P
+from molap.analysis.compare import scores_array
+from molap.methods import TrainedRun
+from molap.tasks import PAPER_LABELS, TASK_NAMES, get_tasks
+from molap.training import TaskTraining, heads_forward, padded_batches
+from molap.views import plots
+from molap.views.checks import require
+from molap.views.tables import show_table
 
 COLUMNS = ["label", "task", "paper", "paper_sd", "code", "decision", "decision_sd", "trivial", "trivial_decision"]
 HEADERS = ["", "task", "paper's rule %", "sd", "code's rule %", "decision units %", "sd", "trivial %",
@@ -68,7 +70,7 @@ def plot_task_bars(rows: list[dict], literal_rows: list[dict], n_seeds: int, lit
     plots.bar_scores(rows, BAR_KEYS, BAR_LABELS, ax=axes[0],
                      title=f"MoLaP, default recipe (mean over {n_seeds} seed(s))")
     plots.bar_scores(literal_rows, BAR_KEYS, BAR_LABELS, ax=axes[1],
-                     title="MoLaP, the paper's literal recipe (seed %d)" % literal_seed)
+                     title=f"MoLaP, the paper's literal recipe (seed {literal_seed:d})")
     return fig
 
 
@@ -127,26 +129,22 @@ def plot_outputs(run: TrainedRun):
     return fig
 
 
-def _require(ok, message: str) -> None:
-    if not ok:
-        raise AssertionError(message)
-
-
 def check(profile, rows: list[dict]) -> None:
     """Every check on what the chapter's text states, with tolerances for the profile (raises
     AssertionError with a message): delay pro/anti are learned; most tasks beat the trivial
     policy clearly; at the paper's sizes, every task clears 70% and 8 beat the trivial policy by 30."""
     gap = above_trivial(rows)
-    _require(all(r["paper"] > 90 for r in rows[:2]), f"delay pro/anti not learned: {rows[:2]}")
-    _require(sum(a > 10 for a in gap) >= 5, f"fewer than 5 tasks > 10 points above the trivial policy: {gap}")
+    require(all(r["paper"] > 90 for r in rows[:2]), f"delay pro/anti not learned: {rows[:2]}")
+    require(sum(a > 10 for a in gap) >= 5, f"fewer than 5 tasks > 10 points above the trivial policy: {gap}")
     if profile.name == "paper":
-        _require(all(r["paper"] > PAPER_BAR for r in rows), f"a task at or below 70%: {rows}")
-        _require(sum(a > 30 for a in gap) >= 8, f"fewer than 8 tasks > 30 points above the trivial policy: {gap}")
+        require(all(r["paper"] > PAPER_BAR for r in rows), f"a task at or below 70%: {rows}")
+        require(sum(a > 30 for a in gap) >= 8, f"fewer than 8 tasks > 30 points above the trivial policy: {gap}")
 
 
 def _committed(profile, method: str, recipe) -> bool:
     """Whether every curve of one sweep point and method is in the cache (nothing is computed)."""
-    from .. import curves, store
+    from molap import store
+    from molap.pipeline import curves
 
     try:
         with store.read_only():
@@ -159,7 +157,7 @@ def _committed(profile, method: str, recipe) -> bool:
 def sweep_points(profile) -> tuple[list, int]:
     """([(method, recipe)] of the sweep points whose curves are committed, the number that are
     not); nothing is computed (the sweep is a reproduce stage of its own)."""
-    from .. import curves
+    from molap.pipeline import curves
 
     profile = P.get_profile(profile)
     todo = [(m, r) for m in curves.swept_methods() for r in curves.sweep_recipes(profile)]
@@ -168,9 +166,9 @@ def sweep_points(profile) -> tuple[list, int]:
 
 
 def sweep_rows(profile) -> list:
-    """The schedule sweep's rows (:func:`molap.curves.sweep_rows`) of every swept method and
+    """The schedule sweep's rows (:func:`molap.pipeline.curves.sweep_rows`) of every swept method and
     committed point; empty when the profile has no sweep or none of it is committed."""
-    from .. import curves
+    from molap.pipeline import curves
 
     profile = P.get_profile(profile)
     return [row for m, r in sweep_points(profile)[0] for row in curves.sweep_rows(profile, m, [r], profile.sweep.seeds)]
@@ -179,7 +177,7 @@ def sweep_rows(profile) -> list:
 def show_sweep(profile) -> None:
     """The sweep table of the committed points, a line on those not computed yet, or one line
     saying the profile has no sweep."""
-    from .. import curves
+    from molap.pipeline import curves
 
     profile = P.get_profile(profile)
     if not profile.sweep.points:
@@ -236,9 +234,8 @@ def recipe_line(profile) -> str:
     t = p.training
     here = (t.batch, t.schedule.n_steps, t.schedule.decay)
     head = f"the {p.name} recipe: batch {t.batch}, {t.schedule.n_steps} steps, lr / {t.schedule.decay:g} per block"
-    if t.clip != p.sweep.clip:
-        head += (f", gradient clipped to norm {t.clip:g}" if t.clip else ", unclipped") + (
-            " (the sweep: unclipped)" if p.sweep.clip is None else f" (the sweep: clipped to {p.sweep.clip:g})")
+    if t.clip is not None:
+        head += f", gradient clipped to norm {t.clip:g} (the sweep: unclipped)"
     points = {}
     for r in rows:
         pairs, secs, n = points.get((r.batch, r.steps, r.decay), (0, 0.0, 0))
@@ -261,9 +258,10 @@ def _point_label(r, decay: float) -> str:
 def plot_sweep(profile):
     """Per swept method (a column), its committed sweep points: above, the task-mean validation
     decision units against trials per task, a line per sweep point (mean over the sweep's seeds);
-    below, the share of (seed, task) pairs at criterion (:func:`molap.compare.at_criterion`).
+    below, the share of (seed, task) pairs at criterion (:func:`molap.analysis.compare.at_criterion`).
     None when the profile has no sweep."""
-    from .. import compare, curves
+    from molap.analysis import compare
+    from molap.pipeline import curves
 
     profile = P.get_profile(profile)
     done, ms = sweep_points(profile)[0], curves.swept_methods()

@@ -3,22 +3,25 @@ pre-training and learning-rate pilots, and the progress of the training run that
 
 Everything is read from committed results (:func:`molap.store.read_only`: nothing is computed)
 or from ``benchmarks/results/reproduce-paper-h100.json``, the reproduction log as
-:func:`molap.bench_report.write_reproduce_json` records it. :func:`check` holds the chapter's
+:func:`molap.views.benchmarks.write_reproduce_json` records it. :func:`check` holds the chapter's
 checks (it raises AssertionError with a message).
 """
 
 from __future__ import annotations
 
 import json
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .. import bench_report, methods, pipeline as P, reproduce, store
-from ..profiles import Profile
-from ..report import show_table
-from ..selection import LR_GRID
-from .tables import lr_rows
+from molap import methods, store
+from molap import pipeline as P
+from molap.pipeline.selection import LR_GRID
+from molap.profiles import Profile
+from molap.run import reproduce
+from molap.views import benchmarks as bench_report
+from molap.views.checks import require
+from molap.views.tables import lr_rows, show_table
 
 """The pre-trained frozen-module methods whose modules the chapter shows."""
 LOG = "reproduce-paper-h100"
@@ -28,7 +31,7 @@ CUT_RUN = "training task heads (15 networks)"
 
 
 def status_rows(p: Profile) -> list[dict]:
-    """One row per item of ``molap reproduce`` (:func:`molap.reproduce.stages`): committed or not."""
+    """One row per item of ``molap reproduce`` (:func:`molap.run.reproduce.stages`): committed or not."""
     gone = {tuple(m.split(": ", 2)[:2]) for m in reproduce.check(p)}
     return [{"stage": s, "item": i, "committed": "no" if (s, i) in gone else "yes"}
             for s, its in reproduce.stages(p) for i, _ in its]
@@ -74,7 +77,7 @@ def show_pretraining(rows: Sequence[Mapping]) -> None:
 
 
 def pilots(p: Profile) -> dict:
-    """{method: :class:`molap.selection.LRChoice`} of every registered method whose pilots are
+    """{method: :class:`molap.pipeline.selection.LRChoice`} of every registered method whose pilots are
     committed (nothing is computed)."""
     out = {}
     with store.read_only():
@@ -108,7 +111,7 @@ def show_pilots(choices: Mapping) -> None:
 
 
 def log_record(name: str = LOG) -> dict:
-    """A reproduction record of ``benchmarks/results`` (:func:`molap.bench_report.parse_reproduce_log`)."""
+    """A reproduction record of ``benchmarks/results`` (:func:`molap.views.benchmarks.parse_reproduce_log`)."""
     return json.loads((bench_report.RESULTS / f"{name}.json").read_text())
 
 
@@ -128,28 +131,23 @@ def show_cut_run(p: Profile, name: str = LOG) -> None:
     show_table(curve_rows(progress_curve(log_record(name)), p.training.schedule.block_steps))
 
 
-def _require(ok, message: str) -> None:
-    if not bool(ok):
-        raise AssertionError(message)
-
-
 def check(pretrain: Sequence[Mapping], choices: Mapping) -> None:
     """MoLaP's modules learn their targets (MSE under 5% of the variance); the PCA control's second
     module is more than 5x worse than MoLaP's worst; every pilot score is a percentage and every
-    chosen rate is on :data:`molap.selection.LR_GRID`."""
+    chosen rate is on :data:`molap.pipeline.selection.LR_GRID`."""
     ratio = mse_ratios(pretrain)
-    _require(ratio["molap"].max() < 0.05, f"molap MSE / target variance {ratio['molap']}")
-    _require(ratio["pca"][:, 1].min() > 5 * ratio["molap"][:, 1].max(), f"MSE / target variance {ratio}")
+    require(ratio["molap"].max() < 0.05, f"molap MSE / target variance {ratio['molap']}")
+    require(ratio["pca"][:, 1].min() > 5 * ratio["molap"][:, 1].max(), f"MSE / target variance {ratio}")
     best = best_pilots(choices)
-    _require(all(0 <= v <= 100 for v in best.values()), f"best pilot scores {best}")
-    _require(all(c.lr in LR_GRID for c in choices.values()),
+    require(all(0 <= v <= 100 for v in best.values()), f"best pilot scores {best}")
+    require(all(c.lr in LR_GRID for c in choices.values()),
              f"chosen rates {[c.lr for c in choices.values()]} not all in {LR_GRID}")
 
 
 def prediction_rows(p: Profile) -> list[dict]:
-    """Per stage with items left: their number and predicted GPU minutes (:mod:`molap.timing`),
+    """Per stage with items left: their number and predicted GPU minutes (:mod:`molap.run.timing`),
     with the measured validation cost and with validation free."""
-    from .. import timing
+    from molap.run import timing
 
     missing = reproduce.check(p)
     costs = timing.calibrate()
@@ -162,7 +160,7 @@ def prediction_rows(p: Profile) -> list[dict]:
 
 def residual_rows(p: Profile) -> list[dict]:
     """The items the H100 measured: predicted against measured seconds."""
-    from .. import timing
+    from molap.run import timing
 
     return [{**r, "measured / predicted": r["measured_s"] / r["predicted_s"]} for r in timing.residuals(p)]
 
@@ -170,7 +168,7 @@ def residual_rows(p: Profile) -> list[dict]:
 def show_prediction(p: Profile) -> None:
     """The timing model's check against the measured items, its basis, and the predicted GPU
     time of what is left, per stage and in all, beside the target."""
-    from .. import timing
+    from molap.run import timing
 
     c = timing.calibrate()
     show_table(residual_rows(p), digits=1)

@@ -8,12 +8,15 @@ import jax
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .. import network, pipeline as P, plots
-from ..methods import Modules
-from ..network import Layout, RNNParams
-from ..primitives import sample_components
-from ..report import show_table
-from ..training import PretrainResult, phase_network
+from molap import network
+from molap import pipeline as P
+from molap.methods import Modules
+from molap.network import Layout, RNNParams
+from molap.primitives import sample_components
+from molap.training import PretrainResult, phase_network
+from molap.views import plots
+from molap.views.checks import require
+from molap.views.tables import show_table
 
 MAP_KEY, MAP_TRIALS, MAP_SHOWN = 5, 4, 3
 """The fresh corpus draw that drives each module in the map figure, and the trials drawn."""
@@ -91,8 +94,8 @@ def changed(init: RNNParams, mods: Modules) -> np.ndarray:
 def frozen_note(profile, init: RNNParams, mods: Modules, seed: int) -> str:
     """Whether the inter-module blocks and the bias are bit-identical to the initial network's, or
     equal up to the samplers' last bits (modules pre-trained on another device)."""
-    from .. import store
-    from ..methods.frozen import modules_config
+    from molap import store
+    from molap.methods.frozen import modules_config
 
     inter = ~(np.asarray(profile.network.layout.intra()) > 0)
     d = max(float(np.abs(np.asarray(mods.w_rec) - np.asarray(init.w_rec))[inter].max()),
@@ -119,19 +122,14 @@ def show_block_table(init: RNNParams, mods: Modules, layout: Layout) -> None:
     show_table(block_rows(init, mods, layout), headers=["block", "", "entries changed", "entries"])
 
 
-def _require(ok, message: str) -> None:
-    if not ok:
-        raise AssertionError(message)
-
-
 def check(init: RNNParams, mods: Modules, layout: Layout) -> None:
     """Every check on what the chapter's text states (raises AssertionError with a message): each
     module's held-out error is under 5% of its target's variance; the inter-module blocks and the
     bias are unchanged (up to the samplers' last bits, :data:`UNTOUCHED_ATOL`); the intra-module blocks moved."""
     pre = mods.pretrain
-    _require(np.all(pre.test_mse < 0.05 * pre.target_var), f"held-out MSE {pre.test_mse} not below 5% of "
+    require(np.all(pre.test_mse < 0.05 * pre.target_var), f"held-out MSE {pre.test_mse} not below 5% of "
              f"the target variance {pre.target_var}")
     ch, intra = changed(init, mods), np.asarray(layout.intra()) > 0
-    _require(not ch[~intra].any(), f"{int(ch[~intra].sum())} frozen inter-module entries changed")
-    _require(ch[intra].mean() > 0.99, f"only {ch[intra].mean():.3f} of the intra-module entries changed")
-    _require(bool(np.allclose(mods.b, init.b, rtol=UNTOUCHED_RTOL, atol=UNTOUCHED_ATOL)), "the frozen bias changed")
+    require(not ch[~intra].any(), f"{int(ch[~intra].sum())} frozen inter-module entries changed")
+    require(ch[intra].mean() > 0.99, f"only {ch[intra].mean():.3f} of the intra-module entries changed")
+    require(bool(np.allclose(mods.b, init.b, rtol=UNTOUCHED_RTOL, atol=UNTOUCHED_ATOL)), "the frozen bias changed")

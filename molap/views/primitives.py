@@ -9,9 +9,11 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
-from .. import pipeline as P, plots
-from ..primitives import Primitives, channel_names, sample_components
-from ..report import show_table
+from molap import pipeline as P
+from molap.primitives import Primitives, channel_names, sample_components
+from molap.views import plots
+from molap.views.checks import require
+from molap.views.tables import show_table
 
 PAPER_R2 = {1: "", 2: "≈ 60%", 3: "≈ 70%", 4: ""}
 """The paper's statement of the variance captured, by number of components."""
@@ -75,11 +77,11 @@ def _percent(a) -> list:
 def comparison_rows(r2_two: float, cca: Primitives, pca: Primitives, joint: Primitives) -> list[dict]:
     """CCA, the paper's separate PCA and the code's joint PCA: variance and corr(u_k, v_k)."""
     return [
-        dict(m="CCA", a="R² 2 comps: %.1f%%" % (100 * r2_two), b=_corr_text(cca.corr, 3)),
+        dict(m="CCA", a=f"R² 2 comps: {100 * r2_two:.1f}%", b=_corr_text(cca.corr, 3)),
         dict(m="PCA (paper: separate)",
-             a="explained var. inputs %s, targets %s" % (_percent(pca.explained_x), _percent(pca.explained_y)),
+             a=f"explained var. inputs {_percent(pca.explained_x)}, targets {_percent(pca.explained_y)}",
              b=_corr_text(pca.corr, 3)),
-        dict(m="PCA (code: joint)", a="explained var. %s" % _percent(joint.explained_x), b=_corr_text(joint.corr, 3)),
+        dict(m="PCA (code: joint)", a=f"explained var. {_percent(joint.explained_x)}", b=_corr_text(joint.corr, 3)),
     ]
 
 
@@ -94,34 +96,29 @@ def show_comparison(profile) -> None:
     show_table(rows, headers=["primitives", "variance", "corr(u_k, v_k)"])
 
 
-def _require(ok, message: str) -> None:
-    if not ok:
-        raise AssertionError(message)
-
-
 def check_r2(r2: list[dict]) -> None:
     """The verdict's numbers: about 56% / 67%, three correlations above 0.99, a fourth near 0."""
     by_k = {r["components"]: r["r2"] for r in r2}
-    _require(0.54 <= by_k[2] <= 0.59, f"R² with 2 components outside [0.54, 0.59]: {by_k}")
-    _require(0.66 <= by_k[3] <= 0.69, f"R² with 3 components outside [0.66, 0.69]: {by_k}")
-    _require(all(c > 0.99 for c in r2[2]["corr"]), f"a canonical correlation of 3 components <= 0.99: {r2[2]}")
-    _require(r2[3]["corr"][3] < 0.1, f"the fourth component carries something: {r2[3]}")
+    require(0.54 <= by_k[2] <= 0.59, f"R² with 2 components outside [0.54, 0.59]: {by_k}")
+    require(0.66 <= by_k[3] <= 0.69, f"R² with 3 components outside [0.66, 0.69]: {by_k}")
+    require(all(c > 0.99 for c in r2[2]["corr"]), f"a canonical correlation of 3 components <= 0.99: {r2[2]}")
+    require(r2[3]["corr"][3] < 0.1, f"the fourth component carries something: {r2[3]}")
 
 
 def check_components(c: Components) -> None:
     """Component 1 is the fixation step; component 2 is flat before the go cue, trial-dependent after."""
     u, v = c.u, c.v
-    _require(u[:, 15:80, 0].mean() > 0.8 and u[:, 90:, 0].mean() < 0.2 and v[:, :10, 0].max() < 0.2,
+    require(u[:, 15:80, 0].mean() > 0.8 and u[:, 90:, 0].mean() < 0.2 and v[:, :10, 0].max() < 0.2,
              "component 1 is not the fixation step")
-    _require(v[:, 20:80, 1].std(0).max() < 0.02 and v[:, 90:, 1].std(0).mean() > 0.1,
+    require(v[:, 20:80, 1].std(0).max() < 0.02 and v[:, 90:, 1].std(0).mean() > 0.1,
              "component 2 is not flat before the go cue and trial-dependent after it")
 
 
 def check_pca(pca: Primitives, joint: Primitives) -> None:
     """PC1s are a matched pair, PC2s are not; the code's joint PCA has input == target."""
-    _require(pca.corr[0] > 0.9, f"PC1 of inputs and targets are not both the fixation step: {pca.corr}")
-    _require(pca.corr[1] < 0.6, f"the PC2s are a matched pair: {pca.corr}")
-    _require(np.allclose(joint.corr, 1.0), f"joint PCA: input != target: {joint.corr}")
+    require(pca.corr[0] > 0.9, f"PC1 of inputs and targets are not both the fixation step: {pca.corr}")
+    require(pca.corr[1] < 0.6, f"the PC2s are a matched pair: {pca.corr}")
+    require(np.allclose(joint.corr, 1.0), f"joint PCA: input != target: {joint.corr}")
 
 
 def check(profile) -> None:

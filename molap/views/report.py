@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..claims import VERDICTS, Claim, as_paper_says
+from molap.claims import VERDICTS, Claim, as_paper_says
 
 Report = dict[str, list[Claim] | None]
 
@@ -48,8 +48,8 @@ SECTION_HEADERS = ["claim", "paper", "ours", "seeds", "paper predicts (compariso
 
 def show_section(profile, name: str) -> None:
     """One section of :mod:`molap.claims` as a table (a chapter's "claims, checked" cell)."""
-    from .. import claims
-    from ..report import show_table
+    from molap import claims
+    from molap.views.tables import show_table
 
     show_table([c._replace(n_seeds=c.n_seeds or "", expected=c.expected or "") for c in claims.section(profile, name)],
                SECTION_COLUMNS, headers=SECTION_HEADERS)

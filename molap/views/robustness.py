@@ -6,9 +6,12 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .. import methods, pipeline as P, plots
-from ..perturb import KINDS, Sweep
-from ..tasks import TASK_NAMES
+from molap import methods
+from molap import pipeline as P
+from molap.analysis.perturb import Sweep
+from molap.analysis.perturbations import KINDS, UNITS, perturbation
+from molap.tasks import TASK_NAMES
+from molap.views import plots
 
 Sweeps = dict[str, dict[str, Sweep]]
 """{kind: {method: Sweep}}."""
@@ -16,7 +19,7 @@ FIG3_METHODS = ("molap", "dni", "separate")
 
 
 def axis_label(kind: str) -> str:
-    return "σ (noise std)" if kind == "noise" else "% units silenced" if kind == "silence" else "% weights lesioned"
+    return UNITS[perturbation(kind).unit]
 
 
 def sweeps(profile, seed: int) -> Sweeps:

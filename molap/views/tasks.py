@@ -7,15 +7,17 @@ assertion of the chapter (it raises AssertionError with a message).
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import jax
 import jax.numpy as jnp
 
-from .. import pipeline as P, plots
-from ..metrics import score
-from ..report import show_table
-from ..tasks import GO, N_STEPS, PAPER_LABELS, Batch, sample_corpus, task_table
+from molap import pipeline as P
+from molap.metrics import score
+from molap.tasks import GO, N_STEPS, PAPER_LABELS, Batch, sample_corpus, task_table
+from molap.views import plots
+from molap.views.checks import require
+from molap.views.tables import show_table
 
 METRIC_HEADERS = ("task", "", "exact targets", "random guesses", "trivial policy (paper's rule)",
                   "trivial policy, decision units")
@@ -53,48 +55,43 @@ def plot_trivial(rows: Sequence[Mapping]):
                             title="What a network scores without using the stimulus (dotted: the paper's 70% bar)")
 
 
-def _require(ok, message: str) -> None:
-    if not bool(ok):
-        raise AssertionError(message)
-
-
 def check_task_table(rows: Sequence[Mapping] | None = None) -> None:
     """Channel counts and trial length of the corpus (25 input and 22 output channels)."""
     rows = task_table() if rows is None else rows
     shapes = [(r["n_in"], r["n_out"]) for r in rows]
-    _require(shapes == [(3, 3)] * 4 + [(2, 2)] * 2 + [(3, 2)] * 3, f"task shapes {shapes}")
+    require(shapes == [(3, 3)] * 4 + [(2, 2)] * 2 + [(3, 2)] * 3, f"task shapes {shapes}")
     n_in, n_out = sum(r["n_in"] for r in rows), sum(r["n_out"] for r in rows)
-    _require(n_in == 25 and n_out == 22, f"{n_in} input and {n_out} output channels, expected 25 and 22")
-    _require(all(r["n_steps"] == 110 for r in rows), f"trial lengths {[r['n_steps'] for r in rows]}")
+    require(n_in == 25 and n_out == 22, f"{n_in} input and {n_out} output channels, expected 25 and 22")
+    require(all(r["n_steps"] == 110 for r in rows), f"trial lengths {[r['n_steps'] for r in rows]}")
 
 
 def check_corpus(corpus: Mapping[str, Batch]) -> None:
     """A corpus draw is aligned (shared first angle; Mem Pro and Mem Anti share their inputs) and
     anti targets are the pro targets mirrored around 0.5 in the response epoch."""
     th1 = corpus["delay_pro"].theta1
-    _require(all(bool(jnp.all(b.theta1 == th1)) for b in corpus.values()), "tasks do not share the first angle")
-    _require(bool(jnp.all(corpus["mem_pro"].inputs == corpus["mem_anti"].inputs)),
+    require(all(bool(jnp.all(b.theta1 == th1)) for b in corpus.values()), "tasks do not share the first angle")
+    require(bool(jnp.all(corpus["mem_pro"].inputs == corpus["mem_anti"].inputs)),
              "mem_pro and mem_anti inputs differ")
     pro, anti = corpus["delay_pro"].targets, corpus["delay_anti"].targets
     err = float(jnp.abs((pro[:, GO:, 1:] - 0.5) + (anti[:, GO:, 1:] - 0.5)).max())
-    _require(err < 1e-5, f"anti is not the opposite of pro in the response epoch (max error {err})")
+    require(err < 1e-5, f"anti is not the opposite of pro in the response epoch (max error {err})")
 
 
 def check_metric(rows: Sequence[Mapping]) -> None:
     """Exact targets score 100, random guesses under 30; the trivial policy is above 70% on every
     Dm task (T5-T9) and under 60% on T1-T4."""
-    _require(all(r["exact"] == 100.0 for r in rows), f"exact targets: {[r['exact'] for r in rows]}")
-    _require(all(r["random"] < 30 for r in rows), f"random guesses: {[r['random'] for r in rows]}")
+    require(all(r["exact"] == 100.0 for r in rows), f"exact targets: {[r['exact'] for r in rows]}")
+    require(all(r["random"] < 30 for r in rows), f"random guesses: {[r['random'] for r in rows]}")
     dm = [r for r in rows if r["label"] in DECISION_LABELS]
-    _require(all(r["trivial"] > 70 for r in dm), f"trivial policy on T5-T9: {dm}")
-    _require(all(r["trivial"] < 60 for r in rows[:4]), f"trivial policy on T1-T4: {rows[:4]}")
+    require(all(r["trivial"] > 70 for r in dm), f"trivial policy on T5-T9: {dm}")
+    require(all(r["trivial"] < 60 for r in rows[:4]), f"trivial policy on T1-T4: {rows[:4]}")
 
 
 def check_new_task(batch: Batch) -> None:
     """A new two-channel task has the corpus's shapes and its exact targets score 100."""
     shapes = (tuple(batch.inputs.shape), tuple(batch.targets.shape))
-    _require(shapes == ((200, N_STEPS, 3), (200, N_STEPS, 3)), f"new task shapes {shapes}")
-    _require(score(batch.targets, batch.targets).paper == 100.0, "exact targets of the new task are not 100%")
+    require(shapes == ((200, N_STEPS, 3), (200, N_STEPS, 3)), f"new task shapes {shapes}")
+    require(score(batch.targets, batch.targets).paper == 100.0, "exact targets of the new task are not 100%")
 
 
 def check(corpus: Mapping[str, Batch], metric: Sequence[Mapping], new_task: Batch) -> None:
@@ -120,8 +117,8 @@ OWN_HEADERS = ["task", "MoLaP, decision units %", "random reservoir, decision un
 
 def check_own(rows: list[dict], notebook_task) -> None:
     """Every task outside the package was trained and scored by both frozen methods, and the
-    notebook's task is :data:`molap.examples.MATCH_TASK` (whose runs ``molap reproduce`` commits)."""
-    from ..examples import MATCH_TASK
+    notebook's task is :data:`molap.tasks.examples.MATCH_TASK` (whose runs ``molap reproduce`` commits)."""
+    from molap.tasks.examples import MATCH_TASK
 
     assert rows and all(0 <= r[m] <= 100 for r in rows for m in ("molap", "random", "paper", "trivial")), rows
-    assert notebook_task.fingerprint() == MATCH_TASK.fingerprint(), "the chapter's task differs from molap.examples'"
+    assert notebook_task.fingerprint() == MATCH_TASK.fingerprint(), "the chapter's task differs from molap.tasks.examples'"
