@@ -39,6 +39,13 @@ class Scores(NamedTuple):
     trivial: float
     trivial_decision: float
 
+    @classmethod
+    def column(cls, field: str) -> int:
+        """The index of a score along the last axis of a validation curve (n_blocks, n_tasks, 5)."""
+        if field not in cls._fields:
+            raise MolapError(f"unknown score {field!r}; expected one of {cls._fields}")
+        return cls._fields.index(field)
+
 
 def _check(outputs, targets) -> tuple[jax.Array, jax.Array]:
     outputs, targets = jnp.asarray(outputs), jnp.asarray(targets)

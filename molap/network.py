@@ -3,8 +3,8 @@
 N units split into contiguous modules (2 x 50 by default); every unit belongs to a module, and the
 off-diagonal (inter-module) blocks of W_rec are random and frozen. No leak, no recurrent noise,
 h0 = 0. Parameters are a named tuple (:class:`RNNParams`); what is trainable is data, a tuple of
-the same shape holding 0/1 masks (:func:`trainable`), never a code path. :class:`ModularRNN` wraps
-both as a Flax ``nnx.Module`` for users; the training loops work on the named tuples.
+the same shape holding 0/1 masks (:func:`trainable`), never a code path. :class:`molap.trained_network.ModularRNN`
+wraps both as a Flax ``nnx.Module``, the object a user calls; the training loops work on the named tuples.
 
 Storage is row-vector convention: W_in (n_in, N), W_rec (N, N) with W_rec[i, j] the weight from
 unit i to unit j, W_out (N, n_out).
@@ -19,7 +19,6 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-from flax import nnx
 
 from molap.errors import MolapError
 
@@ -175,36 +174,3 @@ class TaskNetworks(NamedTuple):
     params: RNNParams
     shared: bool
     layout: Layout
-
-
-class Trainable(nnx.Variable):
-    """A 0/1 mask of which entries of a parameter are trainable (not a parameter itself)."""
-
-
-class ModularRNN(nnx.Module):
-    """A modular RNN as a Flax nnx module: parameters plus per-entry trainable masks."""
-
-    def __init__(self, n_in: int, n_out: int, layout: Layout = Layout(), g: float = 1.5, *,
-                 rngs: nnx.Rngs | None = None, params: RNNParams | None = None,
-                 mask: RNNParams | None = None):
-        self.layout = layout
-        if params is None:
-            rngs = rngs or nnx.Rngs(0)
-            params = init(rngs.params(), n_in, n_out, layout, g)
-        if mask is None:  # default: the MoLaP task head (input and readout weights)
-            mask = trainable(params, w_in=True, w_out=True, b_out=True)
-        for name in RNNParams._fields:
-            setattr(self, name, nnx.Param(jnp.asarray(getattr(params, name))))
-            setattr(self, f"{name}_trainable", Trainable(jnp.asarray(getattr(mask, name))))
-
-    @property
-    def params(self) -> RNNParams:
-        return RNNParams(*(getattr(self, n)[...] for n in RNNParams._fields))
-
-    @property
-    def mask(self) -> RNNParams:
-        return RNNParams(*(getattr(self, f"{n}_trainable")[...] for n in RNNParams._fields))
-
-    def __call__(self, inputs: jax.Array) -> jax.Array:
-        """inputs (B, T, n_in) -> outputs (B, T, n_out)."""
-        return run(self.params, inputs)[0]

@@ -60,7 +60,7 @@ def tiny_frozen(_session_cache):
 def tiny_generalisation(tiny_frozen, _session_cache):
     """The tiny profile's leave-two-out PCA folds (9 folds, their fold primitives included),
     computed once per test run into the shared cache. (Variants computed together:
-    ``tests/test_generalize.py``.)"""
+    ``tests/test_generalisation.py``.)"""
     from molap import pipeline as P
 
     with _exclusive(_session_cache / "tiny_generalisation.lock"):

@@ -49,7 +49,7 @@ def test_the_sweep_view_tabulates_and_plots_every_swept_method(tiny_frozen):
     import matplotlib
 
     matplotlib.use("Agg")
-    from molap.views import learning as V
+    from molap.views import learning_tasks as V
 
     ms = curves.swept_methods()
     assert V.sweep_points(VIEWED)[1] == 2 * len(ms) and V.sweep_rows(VIEWED) == [] and V.plot_sweep(VIEWED) is None

@@ -144,6 +144,8 @@ def test_separate_networks_and_dni_train_on_given_tasks(tiny_frozen):
 
 
 def test_a_trained_run_saves_loads_and_runs_as_one_object(tiny_frozen, tmp_path):
+    from flax import nnx
+
     from molap import trained_network as tn
 
     p = tiny_frozen
@@ -152,9 +154,14 @@ def test_a_trained_run_saves_loads_and_runs_as_one_object(tiny_frozen, tmp_path)
     path = tn.save(tmp_path / "flip-net", net)
     assert path.name == "flip-net.npz"
     back = tn.load(path)
-    assert back.tasks == ["flip", "delay_pro"] and back.method == "molap" and back.recipe["schedule"]["lr"] == run.lr
+    assert isinstance(back, tn.ModularRNN) and back.tasks == ["flip", "delay_pro"]
+    assert back.record.method == "molap" and back.record.recipe["schedule"]["lr"] == run.lr
     batch, y = tn.predict(back, FLIP, jax.random.key(5), 8)
     assert y.shape == (8, N_STEPS, 3)
+    np.testing.assert_array_equal(np.asarray(back(batch.inputs, FLIP)), y)  # the module called on inputs
+    np.testing.assert_array_equal(np.asarray(net(batch.inputs, FLIP)), y)  # the same before saving
+    assert len(jax.tree.leaves(nnx.state(back, nnx.Param))) == 6  # weights as nnx parameters, masks beside
+    assert float(back.mask.w_rec.max()) == 0 and float(back.mask.w_in.min()) == 1
     # the stored plain RNN is the frozen modules with the task's head: the pipeline's own forward pass agrees
     from molap.training import heads_forward
 

@@ -11,6 +11,7 @@ from molap.errors import MolapError
 from molap.metrics import score
 from molap.primitives import PrimitivesConfig, fit
 from molap.tasks import Task, on, sample
+from molap.trained_network import ModularRNN
 from molap.training import Schedule, TaskTraining, evaluate_heads, train_heads
 
 SIGNALS = lambda tr: (on(35, 85)[:, None], on(85, 110)[:, None])  # noqa: E731
@@ -125,7 +126,7 @@ def test_bad_shapes_seeds_and_settings_in_the_api(monkeypatch):
     from molap import pipeline as P
 
     with pytest.raises(MolapError, match=r"inputs must have shape \(trials, steps, 3\), got \(2, 110, 4\)"):  # p22
-        network.ModularRNN(3, 3)(jnp.zeros((2, 110, 4)))
+        ModularRNN(3, 3)(jnp.zeros((2, 110, 4)))
     with pytest.raises(MolapError, match="seed must be an integer, got '0'"):  # p31
         P.modules("tiny", seed="0")
     with pytest.raises(MolapError, match=r"expected w_rec \(K, N, N\), b \(K, N\)"):  # p36

@@ -5,7 +5,8 @@ import pytest
 from flax import nnx
 
 from molap import MolapError, network
-from molap.network import Layout, ModularRNN
+from molap.network import Layout
+from molap.trained_network import ModularRNN
 
 
 def test_layout_masks():

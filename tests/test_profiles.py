@@ -24,7 +24,7 @@ def stage_keys(p) -> dict[str, str]:
     """Every stage's key for profile p (recipes fixed to the profile's own, so no lr is looked up)."""
     r = p.training
     keys = {"primitives": primitives_config(p, "cca"), "modules": modules_config(p, "cca", 0),
-            "generalise": P.generalise_config(p, "loo", "cca", 0, r)}
+            "generalise": P.generalisation_config(p, "loo", "cca", 0, r)}
     for m in NETWORKS:
         keys[f"lr {m}"] = lr_config(p, m)
         keys[f"trained {m}"] = P.trained_config(p, m, 0, r)

@@ -113,3 +113,35 @@ def test_no_module_is_over_300_lines():
     long = {str(f.relative_to(PACKAGE.parent)): n for f in PACKAGE.rglob("*.py")
             if (n := len(f.read_text().splitlines())) > MAX_LINES}
     assert not long, f"modules over {MAX_LINES} lines: {long}"
+
+
+LAYERS = (
+    ("molap", "molap.errors", "molap.names", "molap.streams"),
+    ("molap.store",),
+    ("molap.tasks",),
+    ("molap.network", "molap.metrics", "molap.primitives"),
+    ("molap.training",),
+    ("molap.profiles",),
+    ("molap.methods",),
+    ("molap.analysis",),
+    ("molap.pipeline",),
+    ("molap.trained_network",),
+    ("molap.claims",),
+    ("molap.run",),
+    ("molap.views",),
+    ("molap.cli", "molap.__main__"),
+)
+"""The package's layers, from the bottom (the README's table): a module imports only from its own
+layer and those below it."""
+
+
+def layer(module: str) -> int:
+    best = max((p for i, names in enumerate(LAYERS) for p in names
+                if module == p or module.startswith(p + ".")), key=len)
+    return next(i for i, names in enumerate(LAYERS) if best in names)
+
+
+def test_every_module_imports_only_from_its_layer_or_below():
+    g = import_graph()
+    up = sorted(f"{m} -> {t}" for m, ts in g.items() for t in ts if t != "molap" and layer(t) > layer(m))
+    assert not up, "imports from a higher layer: " + "; ".join(up)

@@ -104,7 +104,7 @@ def cmd_perturb(args) -> None:
     print(markdown_table(rows, digits=2))
 
 
-def cmd_generalize(args) -> None:
+def cmd_generalisation(args) -> None:
     from molap import pipeline as P
     from molap.views.tables import markdown_table
 
@@ -175,13 +175,13 @@ def add_commands(sub) -> None:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_perturb)
 
-    s = sub.add_parser("generalize", help="leave-one-out / leave-two-out generalisation (Fig 5)")
+    s = sub.add_parser("generalisation", aliases=["generalize"], help="leave-one-out / leave-two-out generalisation (Fig 5)")
     s.add_argument("--mode", choices=list(MODES), default="loo")
     s.add_argument("--kind", choices=["cca", "pca"], default="cca", help="the primitive kind of the folds")
     s.add_argument("--profile", choices=list(PROFILES), default=None)
     s.add_argument("--seed", type=seed_arg, default=0)
     s.add_argument("--json", action="store_true")
-    s.set_defaults(func=cmd_generalize)
+    s.set_defaults(func=cmd_generalisation)
 
 
     s = sub.add_parser("claims", help="every claim of the paper: our number, n seeds, the test, the verdict")

@@ -96,7 +96,7 @@ def final_validation_score(run: TrainedRun) -> float:
     """Mean decision-unit accuracy over tasks at the last validation block."""
     from molap.metrics import Scores
 
-    return float(np.mean(np.asarray(run.curve)[-1, :, Scores._fields.index("decision")]))
+    return float(np.mean(np.asarray(run.curve)[-1, :, Scores.column("decision")]))
 
 
 class TrainsTasksTogether:

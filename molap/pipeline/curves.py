@@ -110,7 +110,7 @@ class SweepRow(NamedTuple):
 def sweep_rows(profile, method: str, recipes: Sequence[TaskTraining], seeds: Sequence[int]) -> list[SweepRow]:
     """:class:`SweepRow` per recipe (curves computed if missing)."""
     rows = []
-    j = Scores._fields.index("decision")
+    j = Scores.column("decision")
     for r in recipes:
         runs = curves(profile, method, r, seeds, progress=False)
         every_task = np.array([np.nanmax(steps_to_criterion(run, CRITERION)) if not np.isnan(

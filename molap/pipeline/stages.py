@@ -13,7 +13,7 @@ from dataclasses import replace
 import jax.numpy as jnp
 
 from molap import methods, store
-from molap.analysis import generalisation as generalize
+from molap.analysis import generalisation as folds_of
 from molap.analysis import perturb, perturbations
 from molap.analysis.generalisation import Folds, NewTaskHeads
 from molap.analysis.perturb import Sweep
@@ -28,7 +28,7 @@ from molap.tasks import get_tasks
 from molap.training import TaskTraining, evaluate_heads, train_heads_many, unstack
 
 __all__ = ["NEW_TASK_METHODS", "VARIANTS", "fold_primitives", "frozen_methods", "generalisation",
-           "generalise_config", "get_profile", "initial_network", "learning_rate", "modules", "new_task_heads",
+           "generalisation_config", "get_profile", "initial_network", "learning_rate", "modules", "new_task_heads",
            "new_tasks_config", "perturb_config", "perturbation", "pretrained_methods", "primitives", "r2_table",
            "selected_recipe", "trained", "trained_config", "with_lr"]
 
@@ -46,7 +46,7 @@ def primitives(profile: str | Profile | None = None, kind: str = "cca", tasks=No
 def fold_primitives(profile: str | Profile | None = None, mode: str = "loo", kind: str = "cca"):
     """Every generalisation fold's fitted map (cached): (folds, stacked Primitives)."""
     s = get_profile(profile).primitives
-    return generalize.fit_folds(mode, kind, s.n_components, s.n_trials, s.seed, fit_cached)
+    return folds_of.fit_folds(mode, kind, s.n_components, s.n_trials, s.seed, fit_cached)
 
 
 def r2_table(profile: str | Profile | None = None, max_components: int = 4) -> list[dict]:
@@ -153,7 +153,7 @@ def perturbation(profile: str | Profile | None = None, method: str = "molap", ki
     return store.cached("perturb", cfg, compute)
 
 
-def generalise_config(profile: Profile, mode: str, kind: str, seed: int, recipe: TaskTraining) -> dict:
+def generalisation_config(profile: Profile, mode: str, kind: str, seed: int, recipe: TaskTraining) -> dict:
     """The cache key of a generalisation variant."""
     p = profile
     return {"primitives": p.primitives, "network": p.network, "pretrain": p.pretrain, "training": recipe,
@@ -174,18 +174,18 @@ def generalisation(profile: str | Profile | None = None, mode: str = "loo", kind
     import jax
 
     p = get_profile(profile)
-    generalize.folds(mode)
-    generalize.check_kind(kind)
+    folds_of.folds(mode)
+    folds_of.check_kind(kind)
     seed = check_seed(seed)
     recipe = selected_recipe(p, "molap")
     if together is None:
         together = jax.default_backend() != "cpu"
     group = list(VARIANTS) if together and (mode, kind) in VARIANTS else [(mode, kind)]
-    cfgs = [generalise_config(p, mo, k, seed, recipe) for mo, k in group]
+    cfgs = [generalisation_config(p, mo, k, seed, recipe) for mo, k in group]
 
     def compute(idx):
         s = p.primitives
-        return generalize.run_variants(
+        return folds_of.run_variants(
             [group[i] for i in idx], init=initial_network(p, seed), layout=p.network.layout,
             pretrain_config=p.pretrain, head_config=recipe, n_components=s.n_components, n_trials=s.n_trials,
             primitives_seed=s.seed, key=stream(seed, Stream.PRETRAIN), train_key=stream(seed, Stream.TRAIN),
@@ -211,7 +211,7 @@ def new_task_heads(profile: str | Profile | None = None, method: str = "molap", 
         raise MolapError(f"method {method!r} has no frozen modules for new tasks; expected one of {frozen_methods()}")
     seed = check_seed(seed)
     recipe = selected_recipe(p, "molap")
-    ts = generalize.new_tasks()
+    ts = folds_of.new_tasks()
     group = [m for m in NEW_TASK_METHODS if m != method] + [method]
     cfgs = [new_tasks_config(p, m, seed, recipe, ts) for m in group]
 

@@ -19,7 +19,7 @@ from molap import pipeline as P
 from molap.pipeline.selection import LR_GRID
 from molap.profiles import Profile
 from molap.run import reproduce
-from molap.views import benchmarks as bench_report
+from molap.views import benchmarks
 from molap.views.checks import require
 from molap.views.tables import lr_rows, show_table
 
@@ -112,7 +112,7 @@ def show_pilots(choices: Mapping) -> None:
 
 def log_record(name: str = LOG) -> dict:
     """A reproduction record of ``benchmarks/results`` (:func:`molap.views.benchmarks.parse_reproduce_log`)."""
-    return json.loads((bench_report.RESULTS / f"{name}.json").read_text())
+    return json.loads((benchmarks.RESULTS / f"{name}.json").read_text())
 
 
 def progress_curve(record: dict, bar: str = CUT_RUN) -> dict[int, float]:

@@ -177,7 +177,7 @@ def _field(field: str | int) -> int:
     """The index of a Scores field given by name (or already an index)."""
     from molap.metrics import Scores
 
-    return Scores._fields.index(field) if isinstance(field, str) else int(field)
+    return Scores.column(field) if isinstance(field, str) else int(field)
 
 
 def plot_curves(steps, curve, names: Sequence[str], field: str | int = "decision", ax=None, title: str = "", **kw):

@@ -43,15 +43,15 @@ def test_a_fold_that_leaves_nothing_out_is_the_full_corpus_run(tiny_frozen, monk
     scores what the full run scores on the same test trials; so do both variants computed
     together (leave-one-out and leave-two-out folds in one vmapped run)."""
     from molap import pipeline as P
-    from molap.analysis import generalisation as generalize
+    from molap.analysis import generalisation
     from molap.pipeline.selection import selected_recipe
     from molap.streams import Stream, stream
 
     p = tiny_frozen
     full = P.primitives(p, "cca")
-    monkeypatch.setattr(generalize, "embed", lambda prim, kept, all_tasks=TASK_NAMES: full)
+    monkeypatch.setattr(generalisation, "embed", lambda prim, kept, all_tasks=TASK_NAMES: full)
     s = p.primitives
-    both = generalize.run_variants(
+    both = generalisation.run_variants(
         [("loo", "cca"), ("l2o", "cca")], init=P.initial_network(p, 0), layout=p.network.layout, pretrain_config=p.pretrain,
         head_config=selected_recipe(p, "molap"), n_components=s.n_components, n_trials=s.n_trials,
         primitives_seed=s.seed, key=stream(0, Stream.PRETRAIN), train_key=stream(0, Stream.TRAIN),

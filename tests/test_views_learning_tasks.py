@@ -1,4 +1,4 @@
-"""The pure parts of the views of chapters 02-04 (molap.views.primitives, .pretraining, .learning)
+"""The pure parts of the views of chapters 02-04 (molap.views.latent_primitives, .pretraining, .learning)
 on synthetic results: table rows, counts and the chapters' checks. Nothing is trained."""
 
 import numpy as np
@@ -10,7 +10,9 @@ from molap.network import Layout, RNNParams
 from molap.profiles import PAPER, QUICK
 from molap.tasks import TASK_NAMES
 from molap.training import PretrainResult
-from molap.views import learning, pretraining, primitives
+from molap.views import latent_primitives as primitives
+from molap.views import learning_tasks as learning
+from molap.views import pretraining
 
 
 def r2_table(r2_2=0.56, r2_3=0.67, corr3=0.999, fourth=0.01):

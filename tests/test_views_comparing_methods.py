@@ -1,4 +1,4 @@
-"""The pure functions of the book's views of chapters 01, 05 and 09 (molap.views.tasks,
+"""The pure functions of the book's views of chapters 01, 05 and 09 (molap.views.task_corpus,
 .comparison, .paper_scale): tables from made-up runs and records, and checks that fail loudly."""
 
 import jax
@@ -9,9 +9,9 @@ from molap.methods import TrainedRun
 from molap.metrics import Scores
 from molap.pipeline.selection import LRChoice
 from molap.tasks import TASK_NAMES, sample_corpus, task_table
-from molap.views import comparison as C
+from molap.views import comparing_methods as C
 from molap.views import paper_scale as S
-from molap.views import tasks as V
+from molap.views import task_corpus as V
 from molap.views.tables import lr_rows
 
 
