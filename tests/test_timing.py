@@ -26,10 +26,10 @@ def test_the_calibration_reproduces_the_probe_and_the_real_run(costs):
 @pytest.mark.parametrize("profile", ["paper", "standard"])
 def test_every_item_but_the_schedule_sweep_is_modelled(profile):
     p = get_profile(profile)
-    for stage, items in reproduce.stages(p):
-        for item, _ in items:
-            work = timing.item_work(p, stage, item)
-            assert (work is None) == (stage == "schedule sweep"), (stage, item)
+    for item in reproduce.items(p):
+        work = timing.item_work(p, item)
+        assert (work is None) == (item.stage == "schedule sweep"), item.name
+        assert timing.work_of(p, item.stage, item.name) == work
 
 
 def test_the_model_against_the_measured_items(costs):

@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from molap import methods, names, store
 from molap import pipeline as P
+from molap.analysis import generalisation as folds_of
 from molap.analysis.generalisation import MODES
 from molap.analysis.perturbations import KINDS
 from molap.pipeline import curves
@@ -36,42 +37,72 @@ def each(calls: list[Callable]) -> list:
     return out
 
 
-def stages(profile: Profile) -> list[tuple[str, list[tuple[str, Callable]]]]:
-    """(stage name, [(item name, thunk)]) in dependency order. Runs trained together (a method
-    family over all seeds, the pilots of a family) are one item. Methods come from the registry."""
+class Item(NamedTuple):
+    """One item of ``molap reproduce``: its ``stage`` and ``name`` (as logged and checked), ``run``
+    (computes or loads its results), and what it computes, read by the timing model
+    (:mod:`molap.run.timing`) instead of the name: ``methods`` (trained together: a family, or
+    the methods of an item), ``seeds``, ``kind`` (a primitive or perturbation kind), ``mode`` (a
+    fold mode), ``n_tasks`` (tasks trained, when not the corpus's nine) and ``literal`` (the
+    paper's literal recipe)."""
+
+    stage: str
+    name: str
+    run: Callable
+    methods: tuple[str, ...] = ()
+    seeds: tuple[int, ...] = ()
+    kind: str | None = None
+    mode: str | None = None
+    n_tasks: int = 9
+    literal: bool = False
+
+
+def items(profile: Profile) -> list[Item]:
+    """Every item in dependency order. Runs trained together (a method family over all seeds, the
+    pilots of a family) are one item. Methods come from the registry."""
     p = profile
     s0 = p.pilot_seed
     seeds = f"seeds {', '.join(map(str, p.seeds))}"
     fams = methods.families()
     pre = P.pretrained_methods()
-    return [
-        ("primitives", [(k, lambda k=k: P.primitives(p, k)) for k in PRIMITIVE_KINDS]
-         + [("r2 table", lambda: P.r2_table(p))]
-         + [(f"{mode} {k} folds", lambda mode=mode, k=k: P.fold_primitives(p, mode, k))
-            for mode in MODES for k in ("cca", "pca")]),
-        ("pre-training", [(f"{' and '.join(pre)}, {seeds}",
-                           lambda: each([lambda m=m, s=s: P.modules(p, m, s) for m in pre for s in p.seeds]))]),
-        ("learning rates", [(", ".join(f), lambda f=f: [learning_rate(p, m) for m in f]) for f in fams]),
-        ("training", [(f"{', '.join(f)}, {seeds}",
-                       lambda f=f: each([lambda m=m, s=s: P.trained(p, m, s) for m in f for s in p.seeds]))
-                      for f in fams]
-         + [("molap, paper's literal recipe",
-             lambda: P.trained(p, "molap", s0, recipe=TaskTraining.paper_literal(p.training.batch)))]),
-        ("schedule sweep", [(f"{', '.join(f)}, batch {r.batch}, {r.schedule.n_steps} steps, decay {r.schedule.decay:g}",
-                             lambda f=f, r=r: curves.curves(p, f[0], r, p.sweep.seeds))
-                            for r in curves.sweep_recipes(p) for f in fams if f[0] in curves.swept_methods()]),
-        ("perturbations", [(f"{m} {k}, {seeds}",
-                            lambda m=m, k=k: each([lambda s=s: P.perturbation(p, m, k, s) for s in p.seeds]))
-                           for m in methods.names() for k in KINDS]),
-        ("generalisation", [(f"{mode} {k}, {seeds}",
-                             lambda mode=mode, k=k: each([lambda s=s: P.generalisation(p, mode, k, s) for s in p.seeds]))
-                            for mode, k in P.VARIANTS]
-         + [(f"new tasks, {m}", lambda m=m: P.new_task_heads(p, m, s0)) for m in P.NEW_TASK_METHODS]
-         + [(f"the book's own task, {m}", lambda m=m: P.trained(p, m, s0, tasks=[examples.MATCH_TASK]))
-            for m in examples.OWN_TASK_METHODS]
-         + ([(f"the book's neurogym tasks, {m}", lambda m=m: P.trained(p, m, s0, tasks=examples.neurogym_examples()))
-             for m in examples.OWN_TASK_METHODS] if examples.neurogym_available() else [])),
-    ]
+    own = [("the book's own task", lambda: [examples.MATCH_TASK], 1)]
+    if examples.neurogym_available():
+        own.append(("the book's neurogym tasks", examples.neurogym_examples, len(examples.NEUROGYM_ENVS)))
+    return (
+        [Item("primitives", k, lambda k=k: P.primitives(p, k), kind=k) for k in PRIMITIVE_KINDS]
+        + [Item("primitives", "r2 table", lambda: P.r2_table(p))]
+        + [Item("primitives", f"{mode} {k} folds", lambda mode=mode, k=k: P.fold_primitives(p, mode, k), kind=k,
+                mode=mode) for mode in MODES for k in ("cca", "pca")]
+        + [Item("pre-training", f"{' and '.join(pre)}, {seeds}",
+                lambda: each([lambda m=m, s=s: P.modules(p, m, s) for m in pre for s in p.seeds]), pre, p.seeds)]
+        + [Item("learning rates", ", ".join(f), lambda f=f: [learning_rate(p, m) for m in f], f, (s0,)) for f in fams]
+        + [Item("training", f"{', '.join(f)}, {seeds}",
+                lambda f=f: each([lambda m=m, s=s: P.trained(p, m, s) for m in f for s in p.seeds]), f, p.seeds)
+           for f in fams]
+        + [Item("training", "molap, paper's literal recipe",
+                lambda: P.trained(p, "molap", s0, recipe=TaskTraining.paper_literal(p.training.batch)), ("molap",),
+                (s0,), literal=True)]
+        + [Item("schedule sweep", f"{', '.join(f)}, batch {r.batch}, {r.schedule.n_steps} steps, decay {r.schedule.decay:g}",
+                lambda f=f, r=r: curves.curves(p, f[0], r, p.sweep.seeds), f, p.sweep.seeds)
+           for r in curves.sweep_recipes(p) for f in fams if f[0] in curves.swept_methods()]
+        + [Item("perturbations", f"{m} {k}, {seeds}",
+                lambda m=m, k=k: each([lambda s=s: P.perturbation(p, m, k, s) for s in p.seeds]), (m,), p.seeds, k)
+           for m in methods.names() for k in KINDS]
+        + [Item("generalisation", f"{mode} {k}, {seeds}",
+                lambda mode=mode, k=k: each([lambda s=s: P.generalisation(p, mode, k, s) for s in p.seeds]),
+                ("molap",), p.seeds, k, mode) for mode, k in P.VARIANTS]
+        + [Item("generalisation", f"new tasks, {m}", lambda m=m: P.new_task_heads(p, m, s0), (m,), (s0,),
+                n_tasks=len(folds_of.new_tasks())) for m in P.NEW_TASK_METHODS]
+        + [Item("generalisation", f"{what}, {m}", lambda m=m, ts=ts: P.trained(p, m, s0, tasks=ts()), (m,), (s0,),
+                n_tasks=n) for what, ts, n in own for m in examples.OWN_TASK_METHODS]
+    )
+
+
+def stages(profile: Profile) -> list[tuple[str, list[tuple[str, Callable]]]]:
+    """(stage name, [(item name, thunk)]) of :func:`items`, in dependency order."""
+    out: dict[str, list] = {stage: [] for stage in names.STAGES}
+    for it in items(profile):
+        out.setdefault(it.stage, []).append((it.name, it.run))
+    return list(out.items())
 
 
 STAGES = names.STAGES

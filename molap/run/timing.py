@@ -31,7 +31,10 @@ import numpy as np
 
 from molap.analysis.generalisation import folds
 from molap.analysis.perturbations import levels_for
+from molap.pipeline import frozen_methods
+from molap.pipeline.selection import LR_GRID, PILOT_FRACTION
 from molap.profiles import Profile
+from molap.run.reproduce import Item, items
 from molap.store.folders import ROOT
 from molap.tasks import N_STEPS, TASK_NAMES
 
@@ -128,7 +131,6 @@ def _training(kind: str, networks: int, steps: int, evals: int, compiles: int = 
 
 
 def _method_kind(method: str) -> str:
-    from molap.pipeline import frozen_methods
     return "frozen" if method in frozen_methods() else ("dni" if method.startswith("dni") else "separate")
 
 
@@ -142,42 +144,41 @@ def _train_work(p: Profile, method: str, n_runs: int, steps: int, n_blocks: int,
     return _training(kind, n_runs, steps, evals)
 
 
-def item_work(p: Profile, stage: str, item: str) -> list[Work] | None:
-    """The work of one item of ``molap reproduce`` (None: not modelled)."""
+def item_work(p: Profile, item: Item) -> list[Work] | None:
+    """The work of one item of ``molap reproduce`` (:class:`molap.run.reproduce.Item`: its fields,
+    never its name; None: not modelled)."""
     s = p.training.schedule
-    n_seeds = len(p.seeds)
+    n_seeds = len(item.seeds)
     blocks = s.n_steps // (p.training.val_every or s.block_steps)
-    if stage == "primitives":
+    if item.stage == "primitives":
         return []  # CCA and PCA fits: seconds on the host
-    if stage == "pre-training":
-        from molap.pipeline import pretrained_methods
-        n = len(pretrained_methods()) * n_seeds
-        return [Work("pretrain", count=n * 2 * p.pretrain.schedule.n_steps)]
-    if stage == "learning rates":
-        fam = item.split(", ")
-        from molap.pipeline.selection import LR_GRID, PILOT_FRACTION
-        return _train_work(p, fam[0], len(fam) * len(LR_GRID), s.n_steps // PILOT_FRACTION, blocks, n_eval_trials_sets=0)
-    if stage == "training":
-        if item.endswith("paper's literal recipe"):
+    if item.stage == "pre-training":
+        return [Work("pretrain", count=len(item.methods) * n_seeds * 2 * p.pretrain.schedule.n_steps)]
+    if item.stage == "learning rates":
+        return _train_work(p, item.methods[0], len(item.methods) * len(LR_GRID), s.n_steps // PILOT_FRACTION, blocks,
+                           n_eval_trials_sets=0)
+    if item.stage == "training":
+        if item.literal:
             return _train_work(p, "molap", 1, s.n_steps, s.n_blocks)
-        fam = item.split(", seeds")[0].split(", ")
-        return _train_work(p, fam[0], len(fam) * n_seeds, s.n_steps, blocks)
-    if stage == "schedule sweep":
-        return None
-    if stage == "perturbations":
-        method, kind = item.split(", seeds")[0].split(" ")
-        trials = len(p.perturb.levels_of(kind) or levels_for(kind)) * p.perturb.n_draws * len(TASK_NAMES) * p.perturb.n_trials * N_STEPS
+        return _train_work(p, item.methods[0], len(item.methods) * n_seeds, s.n_steps, blocks)
+    if item.stage == "perturbations":
+        levels = p.perturb.levels_of(item.kind) or levels_for(item.kind)
+        trials = len(levels) * p.perturb.n_draws * len(TASK_NAMES) * p.perturb.n_trials * N_STEPS
         return [Work("forward", count=trials * n_seeds), Work("compile-frozen", count=1)]
-    if stage == "generalisation":
-        if item.startswith(("loo ", "l2o ")):
-            mode = item.split(" ")[0]
-            n = len(folds(mode))
-            held = 1 if mode == "loo" else 2  # the tasks left out: their heads train on the fold's modules
+    if item.stage == "generalisation":
+        if item.mode is not None:
+            n = len(folds(item.mode))
+            held = 1 if item.mode == "loo" else 2  # the tasks left out: their heads train on the fold's modules
             return [Work("pretrain", count=n * n_seeds * 2 * p.pretrain.schedule.n_steps)] + \
                 _train_work(p, "molap", n * n_seeds, s.n_steps, blocks, n_tasks=held)
-        n_tasks = 3 if item.startswith("new tasks") else (1 if "own task" in item else 2)
-        return _train_work(p, item.split(", ")[-1], 1, s.n_steps, blocks, n_tasks=n_tasks)
-    return None
+        return _train_work(p, item.methods[-1], 1, s.n_steps, blocks, n_tasks=item.n_tasks)
+    return None  # the schedule sweep, and any stage added later
+
+
+def work_of(p: Profile, stage: str, name: str) -> list[Work] | None:
+    """:func:`item_work` of the profile's item of that stage and name (None: no such item)."""
+    found = [it for it in items(p) if (it.stage, it.name) == (stage, name)]
+    return item_work(p, found[0]) if found else None
 
 
 class Prediction(NamedTuple):
@@ -199,7 +200,7 @@ def predict(p: Profile, missing: list[str], costs: Costs | None = None, *,
     out = []
     for line in missing:
         stage, item = line.split(": ")[:2]
-        work = item_work(p, stage, item)
+        work = work_of(p, stage, item)
         out.append(Prediction(stage, item, None if work is None else seconds(work, costs)))
     return out
 
@@ -220,7 +221,7 @@ def residuals(p: Profile, costs: Costs | None = None, folder: Path = RESULTS) ->
         if not found:
             continue
         name, measured = found[0].group(1), float(found[0].group(2))
-        rows.append({"stage": stage, "item": name, "predicted_s": seconds(item_work(p, stage, name), costs),
+        rows.append({"stage": stage, "item": name, "predicted_s": seconds(work_of(p, stage, name), costs),
                      "measured_s": measured})
     return rows
 
