@@ -1,22 +1,8 @@
 """How a claim gets its verdict: the :class:`Claim` record, measurements and paired comparisons,
 and the bars every section reads.
 
-Two kinds of claim:
-
-- a **measurement** (a number against the paper's bar: "more than 70% on every task") gets
-  ``reproduced``, ``not reproduced`` or ``inconsistent`` (the paper contradicts itself);
-- a **comparison** ("MoLaP above DNI") is a paired test over seeds (:func:`molap.analysis.compare.verdict`:
-  a paired t-test at alpha 0.05 and two one-sided tests against a margin of +-2 points) of the
-  per-seed difference the claim names, a - b, and gets ``better`` (a above b), ``equivalent``,
-  ``worse`` or ``inconclusive``; the verdict the paper's statement predicts is ``expected``. A
-  claim that names several comparisons ("above DNI and separate networks") takes the weakest of
-  their verdicts (worse < inconclusive < equivalent < better) and that comparison's p.
-
-Accuracy is judged on the decision units (:data:`FIELD`) against the trivial policy's decision
-units; the paper's own score (:data:`PAPER_FIELD`), which a stimulus-blind policy passes on
-T5-T9, is shown beside. Robustness is judged on each network's loss against its own intact
-accuracy (the level-0 point of its sweep), so a network that learned less is not counted less
-robust. DNI is judged right after each task's own training and at the end of the sequence.
+The two kinds of claim (measurements and comparisons) and what each verdict means are set
+out in :mod:`molap.claims`.
 """
 
 from __future__ import annotations

@@ -44,12 +44,16 @@ def count_arg(limit: int, what: str = "trials"):
     return parse
 
 
-def finite_float(text: str) -> float:
+def _float(text: str, what: str) -> float:
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+
+
+def finite_float(text: str) -> float:
+    value = _float(text, "a number")
+    if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
     return value
 
@@ -68,10 +72,7 @@ def npz_path(text: str) -> Path:
 
 def budget_arg(text: str) -> float:
     """A --budget-s value: a positive, finite number of seconds."""
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    v = _float(text, "a number of seconds")
     if not (math.isfinite(v) and v > 0):
         raise argparse.ArgumentTypeError(f"expected a positive, finite number of seconds, got {text!r}")
     return v
