@@ -97,6 +97,7 @@ class Profile:
 
     name: str = field(metadata=NO_EFFECT)
     seeds: tuple[int, ...] = field(metadata=NO_EFFECT)
+    family_seeds: tuple[tuple[str, tuple[int, ...]], ...] = field(default=(), metadata=NO_EFFECT)
     primitives: PrimitivesSetup = PrimitivesSetup()
     network: NetworkSetup = NetworkSetup()
     pretrain: PretrainConfig = PretrainConfig()
@@ -105,6 +106,12 @@ class Profile:
     dni: DNIConfig = DNIConfig()
     perturb: PerturbSetup = PerturbSetup()
     sweep: SweepSetup = SweepSetup()
+
+    def seeds_for(self, family: str) -> tuple[int, ...]:
+        """The seeds a method family is trained and compared on: its own list in
+        :attr:`family_seeds` ((family, seeds), ...), else :attr:`seeds`. Perturbation sweeps,
+        generalisation folds and the schedule sweep use :attr:`seeds` (and its own list)."""
+        return dict(self.family_seeds).get(family, self.seeds)
 
     @property
     def pilot_seed(self) -> int:

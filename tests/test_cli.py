@@ -161,13 +161,16 @@ def test_claims_json_judges_the_book_profiles_committed_results(capsys, monkeypa
     monkeypatch.delenv("MOLAP_PROFILE", raising=False)
     assert main(["claims", "--json"]) == 0  # the book's default profile
     out = json.loads(capsys.readouterr().out)
-    assert out["profile"] == "standard" and out["missing_sections"] == []
+    assert out["profile"] == "standard" and out["missing_sections"] == [] and out["rule"].startswith("a claim's")
     rows = out["claims"]
     assert len(rows) >= 22 and {r["kind"] for r in rows} == {"comparison", "measurement"}
     for r in rows:
         assert {"claim", "paper", "ours", "n_seeds", "kind", "p", "verdict", "chapter", "expected"} <= set(r)
         if r["kind"] == "comparison":
-            assert r["verdict"] in claims.COMPARISON_VERDICTS and 0 <= r["p"] <= 1 and r["n_seeds"] == 5
+            assert r["verdict"] in claims.COMPARISON_VERDICTS and 0 <= r["p"] <= 1 and 2 <= r["n_seeds"]
+            assert r["comparisons"] and r["n_seeds"] == max(c["n"] for c in r["comparisons"])
+            for c in r["comparisons"]:
+                assert c["p_holm"] is None or c["p_holm"] >= max(x for x in (c["p"], c["p_exact"]) if x is not None)
         else:
             assert r["verdict"] in claims.MEASUREMENT_VERDICTS and r["p"] is None
     assert main(["claims", "--profile", "quick"]) == 0

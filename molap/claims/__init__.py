@@ -11,18 +11,25 @@ Two kinds of claim:
 
 - a **measurement** (a number against the paper's bar: "more than 70% on every task") gets
   ``reproduced``, ``not reproduced`` or ``inconsistent`` (the paper contradicts itself);
-- a **comparison** ("MoLaP above DNI") is a paired test over seeds (:func:`molap.analysis.compare.verdict`:
-  a paired t-test at alpha 0.05 and two one-sided tests against a margin of +-2 points) of the
-  per-seed difference the claim names, a - b, and gets ``better`` (a above b), ``equivalent``,
-  ``worse`` or ``inconclusive``; the verdict the paper's statement predicts is ``expected``. A
-  claim that names several comparisons ("above DNI and separate networks") takes the weakest of
-  their verdicts (worse < inconclusive < equivalent < better) and that comparison's p.
+- a **comparison** ("MoLaP above DNI") is a set of paired tests over seeds, the seed being the
+  unit of analysis (:func:`molap.analysis.compare.verdict`: per seed one number, a paired t-test,
+  an exact sign-flip test, and two one-sided tests against a margin stated on the endpoint's own
+  scale: :data:`~molap.claims.verdicts.ACCURACY_MARGIN`, :data:`~molap.claims.verdicts.SPEED_MARGIN`,
+  :data:`~molap.claims.verdicts.THRESHOLD_MARGINS`). A claim's comparisons are Holm-corrected
+  together and combined by :data:`~molap.claims.verdicts.RULE`: the claim gets the verdict its
+  statement predicts (``expected``) only if every comparison does; an equivalence or a reversal
+  against any comparator refutes a "better than" claim. An inconclusive comparison reports the
+  effect its n could have detected.
 
-Accuracy is judged on the decision units (:data:`FIELD`) against the trivial policy's decision
-units; the paper's own score (:data:`PAPER_FIELD`), which a stimulus-blind policy passes on
-T5-T9, is shown beside. Robustness is judged on each network's loss against its own intact
-accuracy (the level-0 point of its sweep), so a network that learned less is not counted less
-robust. DNI is judged right after each task's own training and at the end of the sequence.
+Endpoints are chosen off the ceiling: accuracy comparisons read the per-seed mean over T5-T9
+(T1-T4 are at 100% for every frozen-module method), on the decision units (:data:`FIELD`) against
+the trivial policy's; the paper's own score (:data:`PAPER_FIELD`), which a stimulus-blind policy
+passes on T5-T9, is shown beside. Learning speed reads the per-seed mean of log10 steps to
+criterion. Robustness reads thresholds (:mod:`molap.analysis.thresholds`): where each network's
+accuracy has fallen halfway from intact to the trivial policy; a network enters a robustness
+comparison on a task only where it learned it (:data:`~molap.claims.verdicts.LEARNED`), and what
+was left out is shown. DNI, which trains tasks in sequence, is compared right after each task's own
+training; its forgetting by the end of the sequence is reported on its own.
 """
 
 from __future__ import annotations
@@ -36,27 +43,30 @@ from molap.claims.accuracy import Accuracy, accuracy_claims, accuracy_data, accu
 from molap.claims.counts import count_claims
 from molap.claims.generalisation import Generalisation, generalisation_claims, generalisation_verdicts
 from molap.claims.primitives import primitives_claims, primitives_verdicts
-from molap.claims.robustness import lesion_claims, lesion_verdicts, loss
+from molap.claims.robustness import Robustness, lesion_claims, lesion_verdicts, loss, robustness_data
 from molap.claims.speed import speed_claims, speed_verdicts, steps_to_learn
 from molap.claims.verdicts import (
     COMPARISON_VERDICTS,
     MEASUREMENT_VERDICTS,
+    RULE,
     VERDICTS,
     Claim,
+    Comparison,
     as_paper_says,
+    combine,
     compared,
     describe,
     measured,
-    weakest,
 )
 from molap.errors import MolapError
 from molap.profiles import get_profile
 
-__all__ = ["Accuracy", "COMPARISON_VERDICTS", "Claim", "Generalisation", "MEASUREMENT_VERDICTS", "SECTIONS", "VERDICTS",
-           "accuracy_claims", "accuracy_data", "accuracy_verdicts", "as_json", "as_paper_says", "compared",
-           "count_claims", "describe", "generalisation_claims", "generalisation_verdicts", "lesion_claims",
-           "lesion_verdicts", "loss", "measured", "primitives_claims", "primitives_verdicts", "report",
-           "report_cached", "section", "speed_claims", "speed_verdicts", "steps_to_learn", "weakest"]
+__all__ = ["Accuracy", "COMPARISON_VERDICTS", "Claim", "Comparison", "Generalisation", "MEASUREMENT_VERDICTS", "RULE",
+           "Robustness", "SECTIONS", "VERDICTS", "accuracy_claims", "accuracy_data", "accuracy_verdicts", "as_json",
+           "as_paper_says", "combine", "compared", "count_claims", "describe", "generalisation_claims",
+           "generalisation_verdicts", "lesion_claims", "lesion_verdicts", "loss", "measured", "primitives_claims",
+           "primitives_verdicts", "report", "report_cached", "robustness_data", "section", "speed_claims",
+           "speed_verdicts", "steps_to_learn"]
 
 SECTIONS: dict[str, Callable] = {
     "Latent primitives (A.2.1)": primitives_claims,
@@ -98,13 +108,15 @@ def report_cached(profile=None) -> dict[str, list[Claim] | None]:
 
 def as_json(profile=None, cached: bool = False) -> dict:
     """The report as JSON-ready data: {"profile", "claims": [{section, claim, paper, ours,
-    verdict, chapter, kind, n_seeds, p, expected}], "missing_sections"}; ``cached``: judge only
+    verdict, chapter, kind, n_seeds, p, expected, comparisons: [{comparison, n, effect, ci95, p, p_exact,
+    p_holm, verdict, excluded, ...}], rule}], "rule", "missing_sections"}; ``cached``: judge only
     results already computed, and list the sections whose results are not all there."""
     p = get_profile(profile)
     rows = report_cached(p) if cached else report(p)
     out = []
     for sec, claims in rows.items():
         for c in claims or []:
-            out.append({"section": sec, **c._asdict(),
+            out.append({"section": sec, **c._asdict(), "comparisons": [r.as_dict() for r in c.comparisons],
                         "p": None if c.p is None or not np.isfinite(c.p) else float(c.p)})
-    return {"profile": p.name, "claims": out, "missing_sections": [k for k, v in rows.items() if v is None]}
+    return {"profile": p.name, "rule": RULE, "claims": out,
+            "missing_sections": [k for k, v in rows.items() if v is None]}

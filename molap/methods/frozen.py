@@ -71,10 +71,11 @@ def modules_config(profile, kind: str, seed: int, tasks=None) -> dict:
 def pretrained(profile, kind: str, seed: int, tasks=None) -> Modules:
     """Modules pre-trained on the primitives of ``kind`` from the seed's initial network (cached).
     A missing entry of the full corpus is computed together with every other missing
-    (pre-trained kind x profile seed), in one vmapped pre-training."""
+    (pre-trained kind x the family's seeds), in one vmapped pre-training."""
     p = profile
-    in_group = tasks is None and seed in p.seeds and kind in pretrained_kinds()
-    group = [(k, s) for k in pretrained_kinds() for s in p.seeds] if in_group else [(kind, seed)]
+    seeds = p.seeds_for(FrozenModules.family)
+    in_group = tasks is None and seed in seeds and kind in pretrained_kinds()
+    group = [(k, s) for k in pretrained_kinds() for s in seeds] if in_group else [(kind, seed)]
     cfgs = [modules_config(p, k, s, tasks) for k, s in group]
 
     def compute(idx):

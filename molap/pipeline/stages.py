@@ -29,7 +29,7 @@ from molap.training import TaskTraining, evaluate_heads, train_heads_many, unsta
 
 __all__ = ["NEW_TASK_METHODS", "VARIANTS", "fold_primitives", "frozen_methods", "generalisation",
            "generalisation_config", "get_profile", "initial_network", "learning_rate", "modules", "new_task_heads",
-           "new_tasks_config", "perturb_config", "perturbation", "pretrained_methods", "primitives", "r2_table",
+           "new_tasks_config", "perturb_config", "perturbation", "pretrained_methods", "primitives", "r2_table", "seeds_of",
            "selected_recipe", "trained", "trained_config", "with_lr"]
 
 VARIANTS = (("loo", "cca"), ("loo", "pca"), ("l2o", "cca"), ("l2o", "pca"))
@@ -64,6 +64,11 @@ def modules(profile: str | Profile | None = None, method: str = "molap", seed: i
     return m.modules(get_profile(profile), seed, tasks)
 
 
+def seeds_of(profile: str | Profile | None, method: str) -> tuple[int, ...]:
+    """The seeds a method is trained and compared on (its family's, :meth:`molap.profiles.Profile.seeds_for`)."""
+    return get_profile(profile).seeds_for(methods.get(method).family)
+
+
 def frozen_methods() -> tuple[str, ...]:
     """The registered methods with frozen modules (task heads on a frozen reservoir)."""
     return tuple(m for m in methods.names() if hasattr(methods.get(m), "modules"))
@@ -90,7 +95,7 @@ def trained(profile: str | Profile | None = None, method: str = "molap", seed: i
 
     The learning rate is the method's selected one (:func:`molap.pipeline.selection.learning_rate`)
     unless ``lr`` or a full ``recipe`` is given. With the profile's recipe, every missing run of
-    the method's family and the profile's seeds is trained together in one vmapped run.
+    the method's family and the family's seeds (:func:`seeds_of`) is trained together in one vmapped run.
 
     ``tasks`` (names, ``path.py:NAME`` specs or :class:`molap.tasks.Task` objects; default the
     nine) trains the method on those tasks instead, with the same learning-rate rule (the
@@ -104,8 +109,8 @@ def trained(profile: str | Profile | None = None, method: str = "molap", seed: i
     ts = None if tasks is None else get_tasks(tasks)
     if ts == get_tasks(None):
         ts = None  # the corpus in its own order: the corpus's runs
-    if ts is None and recipe is None and lr is None and seed in p.seeds:
-        group = [RunSpec(m, s, selected_recipe(p, m)) for m in methods.family(method) for s in p.seeds]
+    if ts is None and recipe is None and lr is None and seed in seeds_of(p, method):
+        group = [RunSpec(m, s, selected_recipe(p, m)) for m in methods.family(method) for s in seeds_of(p, method)]
     else:
         group = [RunSpec(method, seed, recipe if recipe is not None else
                          (selected_recipe(p, method) if lr is None else with_lr(p.training, lr)))]

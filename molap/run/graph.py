@@ -42,7 +42,7 @@ from molap.analysis.perturbations import KINDS
 from molap.pipeline import curves
 from molap.primitives import KINDS as PRIMITIVE_KINDS
 from molap.profiles import Profile, get_profile
-from molap.run.reproduce import stages
+from molap.run.reproduce import seed_label, stages
 from molap.tasks import examples
 
 
@@ -64,10 +64,13 @@ class Item(NamedTuple):
 
 def _rules(p: Profile) -> dict[str, tuple[str, ...]]:
     """{item key: the keys of its direct inputs} for the items of the table in the module docstring."""
-    seeds = f"seeds {', '.join(map(str, p.seeds))}"
+    seeds = seed_label(p.seeds)
     family = {m: f for f in methods.families() for m in f}
     pre = P.pretrained_methods()
-    pretraining = f"pre-training: {' and '.join(pre)}, {seeds}"
+    pretraining = f"pre-training: {' and '.join(pre)}, {seed_label(P.seeds_of(p, pre[0]))}"
+
+    def training(f) -> str:
+        return f"training: {', '.join(f)}, {seed_label(P.seeds_of(p, f[0]))}"
 
     def lr(m: str) -> str:
         return f"learning rates: {', '.join(family[m])}"
@@ -80,14 +83,14 @@ def _rules(p: Profile) -> dict[str, tuple[str, ...]]:
     rules[pretraining] = tuple(f"primitives: {k}" for k in dict.fromkeys(methods.get(m).primitives for m in pre))
     for f in family.values():
         rules[lr(f[0])] = pretrained(f)
-        rules[f"training: {', '.join(f)}, {seeds}"] = (lr(f[0]),) + pretrained(f)
+        rules[training(f)] = (lr(f[0]),) + pretrained(f)
         for r in curves.sweep_recipes(p):
             sweep = f"{', '.join(f)}, batch {r.batch}, {r.schedule.n_steps} steps, decay {r.schedule.decay:g}"
             rules[f"schedule sweep: {sweep}"] = (lr(f[0]),) + pretrained(f)
     rules["training: molap, paper's literal recipe"] = pretrained(("molap",))
     for m in methods.names():
         for k in KINDS:
-            rules[f"perturbations: {m} {k}, {seeds}"] = (f"training: {', '.join(family[m])}, {seeds}",)
+            rules[f"perturbations: {m} {k}, {seeds}"] = (training(family[m]),)
     for mode, k in P.VARIANTS:
         rules[f"generalisation: {mode} {k}, {seeds}"] = (f"primitives: {mode} {k} folds", lr("molap"))
     first = f"generalisation: new tasks, {P.NEW_TASK_METHODS[0]}"  # trains every method's heads together

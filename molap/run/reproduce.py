@@ -56,14 +56,23 @@ class Item(NamedTuple):
     literal: bool = False
 
 
+def seed_label(seeds) -> str:
+    """How an item names its seeds: "seeds 0, 1, 2", a run of more than five as "seeds 0-19"."""
+    seeds = tuple(seeds)
+    if len(seeds) > 5 and seeds == tuple(range(seeds[0], seeds[-1] + 1)):
+        return f"seeds {seeds[0]}-{seeds[-1]}"
+    return f"seeds {', '.join(map(str, seeds))}"
+
+
 def items(profile: Profile) -> list[Item]:
     """Every item in dependency order. Runs trained together (a method family over all seeds, the
     pilots of a family) are one item. Methods come from the registry."""
     p = profile
     s0 = p.pilot_seed
-    seeds = f"seeds {', '.join(map(str, p.seeds))}"
+    seeds = seed_label(p.seeds)
     fams = methods.families()
     pre = P.pretrained_methods()
+    pre_seeds = P.seeds_of(p, pre[0])
     own = [("the book's own task", lambda: [examples.MATCH_TASK], 1)]
     if examples.neurogym_available():
         own.append(("the book's neurogym tasks", examples.neurogym_examples, len(examples.NEUROGYM_ENVS)))
@@ -72,12 +81,12 @@ def items(profile: Profile) -> list[Item]:
         + [Item("primitives", "r2 table", lambda: P.r2_table(p))]
         + [Item("primitives", f"{mode} {k} folds", lambda mode=mode, k=k: P.fold_primitives(p, mode, k), kind=k,
                 mode=mode) for mode in MODES for k in ("cca", "pca")]
-        + [Item("pre-training", f"{' and '.join(pre)}, {seeds}",
-                lambda: each([lambda m=m, s=s: P.modules(p, m, s) for m in pre for s in p.seeds]), pre, p.seeds)]
+        + [Item("pre-training", f"{' and '.join(pre)}, {seed_label(pre_seeds)}",
+                lambda: each([lambda m=m, s=s: P.modules(p, m, s) for m in pre for s in pre_seeds]), pre, pre_seeds)]
         + [Item("learning rates", ", ".join(f), lambda f=f: [learning_rate(p, m) for m in f], f, (s0,)) for f in fams]
-        + [Item("training", f"{', '.join(f)}, {seeds}",
-                lambda f=f: each([lambda m=m, s=s: P.trained(p, m, s) for m in f for s in p.seeds]), f, p.seeds)
-           for f in fams]
+        + [Item("training", f"{', '.join(f)}, {seed_label(P.seeds_of(p, f[0]))}",
+                lambda f=f: each([lambda m=m, s=s: P.trained(p, m, s) for m in f for s in P.seeds_of(p, f[0])]), f,
+                P.seeds_of(p, f[0])) for f in fams]
         + [Item("training", "molap, paper's literal recipe",
                 lambda: P.trained(p, "molap", s0, recipe=TaskTraining.paper_literal(p.training.batch)), ("molap",),
                 (s0,), literal=True)]
