@@ -99,3 +99,28 @@ def check(sw: Sweeps) -> None:
             a = np.asarray(s.paper)
             assert np.allclose(a[0], a[0, :1]), (kind, m)
             assert a[-1].mean() <= a[0].mean() + 2 * a[-1].std() + 1, (kind, m)
+
+
+def threshold_rows(profile) -> list[dict]:
+    """Per method and kind, over the profile's seeds and the tasks each network learned: the median
+    robustness threshold (:mod:`molap.analysis.thresholds`), how many (seed, task) pairs were
+    censored (never halfway down within the grid) and how many were already halfway down at the
+    grid's first nonzero level, and the mean accuracy over the grid."""
+    from molap.claims import robustness_data
+
+    rows = []
+    for (kind, m), r in robustness_data(profile).items():
+        th, ok = r.thresholds, r.learned
+        n = int(ok.sum())
+        rows.append({"kind": kind, "method": m, "first level": float(r.levels[1]),
+                     "median threshold": float(np.median(th.value[ok])) if n else float("nan"),
+                     "censored": f"{int(th.censored[ok].sum())}/{n}", "past at first level":
+                     f"{int(th.below_first[ok].sum())}/{n}", "mean accuracy over grid": float(th.area[ok].mean())})
+    return rows
+
+
+def show_thresholds(profile) -> None:
+    """:func:`threshold_rows` as a table."""
+    from molap.views.tables import show_table
+
+    show_table(threshold_rows(profile), digits=3)
