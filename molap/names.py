@@ -7,8 +7,8 @@ The modules that own them import them from here: :mod:`molap.profiles` (profile 
 
 PROFILE_NAMES = ("tiny", "quick", "standard", "paper")
 PERTURB_KINDS = ("m1", "m2", "inter", "global", "noise", "silence")
-STAGES = ("primitives", "pre-training", "learning rates", "training", "schedule sweep", "perturbations",
-          "generalisation")
+STAGES = ("primitives", "pre-training", "learning rates", "training", "schedule sweep", "early learning",
+          "perturbations", "generalisation")
 TASK_NAMES = ("delay_pro", "delay_anti", "mem_pro", "mem_anti", "mem_dm1", "mem_dm2", "context_mem_dm1",
               "context_mem_dm2", "multi_mem")
 MODES = ("loo", "l2o")

@@ -92,6 +92,16 @@ class SweepSetup:
 
 
 @dataclass(frozen=True)
+class EarlySetup:
+    """The early-learning stage (:func:`molap.pipeline.curves.early`): the profile's own runs of the
+    methods that train their tasks together, on their families' seeds, up to ``steps`` (whole
+    blocks of the recipe; 0: no stage), validated every ``val_every`` steps."""
+
+    steps: int = 0
+    val_every: int = 50
+
+
+@dataclass(frozen=True)
 class Profile:
     """Everything that sets the size of a run (see the module docstring)."""
 
@@ -106,6 +116,7 @@ class Profile:
     dni: DNIConfig = DNIConfig()
     perturb: PerturbSetup = PerturbSetup()
     sweep: SweepSetup = SweepSetup()
+    early: EarlySetup = EarlySetup()
 
     def seeds_for(self, family: str) -> tuple[int, ...]:
         """The seeds a method family is trained and compared on: its own list in

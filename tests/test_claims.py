@@ -227,3 +227,21 @@ def test_counts_are_inconsistent_by_the_printed_factor_of_ten():
 def test_section_lookup():
     with pytest.raises(claims.MolapError, match="unknown claims section"):
         claims.section("tiny", "Nope")
+
+
+def test_early_learning_compares_areas_and_log_steps_on_shared_seeds():
+    from molap.claims.speed import EARLY_BUDGETS, Early, early_verdicts
+
+    def early(area, log_steps, seeds=tuple(range(SEEDS)), wobble=JITTER):
+        n = len(seeds)
+        return Early({b: np.full(n, area) + wobble[:n] for b in EARLY_BUDGETS}, np.full(n, log_steps) + wobble[:n] / 10,
+                     0, 9 * n, seeds)
+
+    other = JITTER[::-1] / 2
+    e = {"molap": early(80.0, 2.5), "random": early(70.0, 3.0, wobble=other), "pca": early(70.0, 3.0, wobble=other),
+         "separate": early(70.0, 3.0, seeds=tuple(range(8)), wobble=other)}
+    row = early_verdicts(e)[0]
+    assert row.verdict == "better" and len(row.comparisons) == 9
+    assert {c.label: c.test.n for c in row.comparisons}["separate - MoLaP, log10 steps"] == 8
+    e["pca"] = early(80.0, 2.5, wobble=other)
+    assert early_verdicts(e)[0].verdict == "equivalent"  # an equivalent comparator refutes "faster"

@@ -7,7 +7,7 @@ import pytest
 
 from molap import MolapError
 from molap.pipeline import curves
-from molap.profiles import TINY, SweepSetup
+from molap.profiles import TINY, EarlySetup, SweepSetup
 from molap.run import reproduce
 
 SWEPT = replace(TINY, sweep=SweepSetup(points=((8, 40), (8, 40, 1.0)), seeds=(0, 1)))
@@ -68,3 +68,26 @@ def test_the_sweep_view_tabulates_and_plots_every_swept_method(tiny_frozen):
                                     "not a committed point of the sweep")
     clipped = replace(VIEWED, training=replace(VIEWED.training, clip=1.0))
     assert "gradient clipped to norm 1 (the sweep: unclipped)" in V.recipe_line(clipped)
+
+
+EARLY = replace(TINY, early=EarlySetup(steps=10, val_every=5))
+
+
+def test_the_early_stage_is_the_start_of_the_profiles_own_runs(tiny_frozen):
+    from molap import pipeline as P
+
+    r = curves.early_recipe(EARLY)
+    assert r.schedule.n_steps == 10 and r.val_every == 5 and r.batch == TINY.training.batch
+    assert curves.early_recipe(TINY) is None
+    runs = curves.early(EARLY, "molap", progress=False)
+    assert [x.seed for x in runs] == list(TINY.seeds) and list(runs[0].curve_steps) == [5, 10]
+    full = P.trained(TINY, "molap", 0)  # validated after its first block of 10 steps on the same stream
+    assert np.allclose(np.asarray(runs[0].curve)[-1], np.asarray(full.curve)[0], atol=1e-4)
+    names = [(it.stage, it.name) for it in reproduce.items(EARLY)]
+    assert ("early learning", "molap, random, pca, seeds 0, 1") in names
+    assert not any(stage == "early learning" for stage, _ in (
+        (it.stage, it.name) for it in reproduce.items(TINY)))
+    with pytest.raises(MolapError, match="no early-learning stage"):
+        curves.early(TINY, "molap")
+    with pytest.raises(MolapError, match="whole blocks"):
+        curves.early_recipe(replace(TINY, early=EarlySetup(steps=15)))

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
 from molap import pipeline as P
 from molap.analysis.compare import CRITERION, steps_to_criterion, verdict
-from molap.claims.verdicts import SPEED_MARGIN, Claim, compared
+from molap.claims.verdicts import ACCURACY_MARGIN, SPEED_MARGIN, Claim, compared
+from molap.metrics import Scores
+from molap.pipeline import curves
 
 SPEED_METHODS = ("random", "pca", "separate")
 """The methods whose steps to criterion MoLaP's are compared with (those with learning curves)."""
@@ -25,7 +28,81 @@ def steps_to_learn(runs: Sequence) -> np.ndarray:
     return np.array(out)
 
 
+EARLY_BUDGETS = (1000, 3000)
+"""The step budgets of the early-learning endpoints: area under the decision-unit curve up to each."""
+
+
+def curve_area(run, to_step: float) -> float:
+    """Mean decision units over tasks, averaged over the validation curve from its first
+    evaluation up to ``to_step`` (trapezoid over the evaluation steps), in points."""
+    steps = np.asarray(run.curve_steps, float)
+    keep = steps <= to_step
+    dec = np.asarray(run.curve)[keep][..., Scores.column("decision")].mean(1)
+    x = steps[keep]
+    return float(np.trapezoid(dec, x) / (x[-1] - x[0])) if len(x) > 1 else float(dec[0])
+
+
+class Early(NamedTuple):
+    """Early-learning endpoints per method, each (n_seeds,): area under the decision-unit curve up
+    to each budget of :data:`EARLY_BUDGETS` ({budget: (n_seeds,)}), the mean over tasks of log10
+    steps to criterion (``log_steps``), how many (seed, task) pairs never reached criterion, and
+    the seeds of the rows."""
+
+    area: dict
+    log_steps: np.ndarray
+    censored: int
+    n_pairs: int
+    seeds: tuple = ()
+
+    def paired(self, other: Early, field: str, budget: int | None = None) -> np.ndarray:
+        """(n_shared_seeds,) self minus other on the seeds both have: ``field`` "area" (at
+        ``budget``) or "log_steps"."""
+        common = [s for s in self.seeds if s in other.seeds]
+
+        def pick(e):
+            v = e.area[budget] if field == "area" else e.log_steps
+            return np.asarray(v)[[e.seeds.index(s) for s in common]]
+
+        return pick(self) - pick(other)
+
+
+def early_endpoints(runs: Sequence) -> Early:
+    """:class:`Early` of one method's early-learning runs (one per seed)."""
+    steps = steps_to_learn(runs)
+    end = float(runs[0].curve_steps[-1])
+    return Early({b: np.array([curve_area(r, b) for r in runs]) for b in EARLY_BUDGETS},
+                 np.log10(steps).mean(1), int((steps > end).sum()), steps.size, tuple(r.seed for r in runs))
+
+
+def early_claims(p) -> list[Claim]:
+    ms = ("molap",) + SPEED_METHODS
+    return early_verdicts({m: early_endpoints(curves.early(p, m, progress=False)) for m in ms})
+
+
+def early_verdicts(e: dict) -> list[Claim]:
+    """e: {method: :class:`Early`}, molap among them, paired on shared seeds. MoLaP - other for the
+    areas (positive: MoLaP higher early), other - MoLaP for log steps (positive: MoLaP faster);
+    every comparison of the claim corrected together."""
+    tests = []
+    for k in SPEED_METHODS:
+        if k not in e:
+            continue
+        for b in EARLY_BUDGETS:
+            tests.append((f"MoLaP - {k}, area to {b} steps",
+                          verdict(e["molap"].paired(e[k], "area", b), ACCURACY_MARGIN)))
+        tests.append((f"{k} - MoLaP, log10 steps", verdict(e[k].paired(e["molap"], "log_steps"), SPEED_MARGIN)))
+    cens = ", ".join(f"{m} {v.censored}/{v.n_pairs}" for m, v in e.items())
+    return [compared("Pre-trained primitives make the heads learn faster (early learning)",
+                     "few parameter updates (Table 1), learning from the primitives", tests, "05_comparing_methods",
+                     unit="points / log10 steps",
+                     detail=f"areas: mean decision units over the validation curve up to each budget (margin "
+                            f"+-{ACCURACY_MARGIN:g} points); log10 steps to {CRITERION:.0f}% above the trivial policy "
+                            f"(margin +-{SPEED_MARGIN:g}); never at criterion within the stage: {cens}")]
+
+
 def speed_claims(p) -> list[Claim]:
+    if curves.early_recipe(p) is not None:
+        return early_claims(p)
     ms = ("molap",) + SPEED_METHODS
     runs = {m: [P.trained(p, m, s) for s in P.seeds_of(p, m)] for m in ms}
     return speed_verdicts({m: steps_to_learn(r) for m, r in runs.items()}, {m: P.seeds_of(p, m) for m in ms},

@@ -25,6 +25,7 @@ from molap.analysis.compare import CRITERION, at_criterion, steps_to_criterion
 from molap.errors import MolapError
 from molap.methods import RunSpec, TrainedRun
 from molap.metrics import Scores
+from molap.pipeline.stages import seeds_of
 from molap.profiles import Profile, get_profile
 from molap.streams import check_seed
 from molap.training import Schedule, TaskTraining
@@ -62,6 +63,29 @@ def curves(profile: str | Profile | None, method: str, recipe: TaskTraining, see
     runs = store.cached_many("curve", configs, lambda idx: methods.get(method).train(
         p, [specs[i] for i in idx], pilot=True, progress=progress))
     return [r for r, s in zip(runs, specs) if s.method == method]
+
+
+def early_recipe(profile: str | Profile | None) -> TaskTraining | None:
+    """The profile's task-training recipe cut to its first :attr:`EarlySetup.steps` steps and
+    validated every :attr:`EarlySetup.val_every` steps (None: the profile has no early stage).
+    Validation draws its own stream, so these runs are the first steps of the profile's runs."""
+    p = get_profile(profile)
+    e, s = p.early, p.training.schedule
+    if not e.steps:
+        return None
+    if e.steps % s.block_steps or e.steps > s.n_steps or s.block_steps % e.val_every:
+        raise MolapError(f"early learning to {e.steps} steps every {e.val_every}: expected whole blocks of "
+                         f"{s.block_steps} steps, at most {s.n_steps}, and a divisor of the block")
+    return replace(p.training, schedule=replace(s, n_blocks=e.steps // s.block_steps), val_every=e.val_every)
+
+
+def early(profile: str | Profile | None, method: str, *, progress: bool = True) -> list[TrainedRun]:
+    """The early-learning curves of a method on its family's seeds (:func:`early_recipe`; cached)."""
+    p = get_profile(profile)
+    recipe = early_recipe(p)
+    if recipe is None:
+        raise MolapError(f"profile {p.name!r} has no early-learning stage (its early.steps is 0)")
+    return curves(p, method, recipe, seeds_of(p, method), progress=progress)
 
 
 def sweep_recipes(profile: str | Profile | None) -> list[TaskTraining]:

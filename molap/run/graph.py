@@ -14,6 +14,7 @@ learning rates  a family without one (separate, dni, ...)    nothing
 training        a family, every seed                         its learning rates (and pre-training, as above)
 training        molap, the paper's literal recipe            pre-training (its learning rate is the paper's)
 schedule sweep  a family, one recipe                         its learning rates (and pre-training, as above)
+early learning  a family, its seeds                          its learning rates (and pre-training, as above)
 perturbations   method m, one kind                           training of fam(m) (its trained networks)
 generalisation  a (mode, kind) variant                       that mode and kind's folds; learning rates of fam(molap)
                                                              (the folds pre-train their own modules)
@@ -87,6 +88,10 @@ def _rules(p: Profile) -> dict[str, tuple[str, ...]]:
         for r in curves.sweep_recipes(p):
             sweep = f"{', '.join(f)}, batch {r.batch}, {r.schedule.n_steps} steps, decay {r.schedule.decay:g}"
             rules[f"schedule sweep: {sweep}"] = (lr(f[0]),) + pretrained(f)
+    if curves.early_recipe(p) is not None:
+        for f in family.values():
+            if f[0] in curves.swept_methods():
+                rules[f"early learning: {', '.join(f)}, {seed_label(P.seeds_of(p, f[0]))}"] = (lr(f[0]),) + pretrained(f)
     rules["training: molap, paper's literal recipe"] = pretrained(("molap",))
     for m in methods.names():
         for k in KINDS:

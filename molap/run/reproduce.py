@@ -93,6 +93,9 @@ def items(profile: Profile) -> list[Item]:
         + [Item("schedule sweep", f"{', '.join(f)}, batch {r.batch}, {r.schedule.n_steps} steps, decay {r.schedule.decay:g}",
                 lambda f=f, r=r: curves.curves(p, f[0], r, p.sweep.seeds), f, p.sweep.seeds)
            for r in curves.sweep_recipes(p) for f in fams if f[0] in curves.swept_methods()]
+        + [Item("early learning", f"{', '.join(f)}, {seed_label(P.seeds_of(p, f[0]))}",
+                lambda f=f: curves.early(p, f[0]), f, P.seeds_of(p, f[0]))
+           for f in fams if f[0] in curves.swept_methods() and curves.early_recipe(p) is not None]
         + [Item("perturbations", f"{m} {k}, {seeds}",
                 lambda m=m, k=k: each([lambda s=s: P.perturbation(p, m, k, s) for s in p.seeds]), (m,), p.seeds, k)
            for m in methods.names() for k in KINDS]

@@ -161,6 +161,10 @@ def item_work(p: Profile, item: Item) -> list[Work] | None:
         if item.literal:
             return _train_work(p, "molap", 1, s.n_steps, s.n_blocks)
         return _train_work(p, item.methods[0], len(item.methods) * n_seeds, s.n_steps, blocks)
+    if item.stage == "early learning":
+        e = p.early
+        return _train_work(p, item.methods[0], len(item.methods) * n_seeds, e.steps, e.steps // e.val_every,
+                           n_eval_trials_sets=0)
     if item.stage == "perturbations":
         levels = p.perturb.levels_of(item.kind) or levels_for(item.kind)
         trials = len(levels) * p.perturb.n_draws * len(TASK_NAMES) * p.perturb.n_trials * N_STEPS
