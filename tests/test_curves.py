@@ -91,3 +91,16 @@ def test_the_early_stage_is_the_start_of_the_profiles_own_runs(tiny_frozen):
         curves.early(TINY, "molap")
     with pytest.raises(MolapError, match="whole blocks"):
         curves.early_recipe(replace(TINY, early=EarlySetup(steps=15)))
+
+
+def test_the_early_learning_view_plots_and_tabulates_every_method(tiny_frozen):
+    import matplotlib.pyplot as plt
+
+    from molap.views import early_learning as V
+
+    fig = V.plot_early(EARLY)
+    assert fig is not None and len(fig.axes[0].lines) == 4
+    plt.close(fig)
+    rows = V.early_rows(EARLY)
+    assert [r["method"] for r in rows] == list(V.METHODS) and all(r["seeds"] == 2 for r in rows)
+    assert V.plot_early(TINY) is None and V.early_rows(TINY) == []

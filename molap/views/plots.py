@@ -277,23 +277,3 @@ def plot_fig2de(runs: Mapping[str, object], outputs: Mapping[str, np.ndarray], s
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
-
-
-def plot_sweeps(sweeps: Mapping[str, object], task_index=None, field: str = "paper", ax=None, title: str = "",
-                xlabel: str = "% lesioned"):
-    """Accuracy against perturbation level, mean +- sd over draws, one line per method.
-
-    sweeps: {method: Sweep}; field: "paper" or "decision"; task_index None averages tasks.
-    """
-    if ax is None:
-        _, ax = plt.subplots(figsize=(4, 3))
-    for m, s in sweeps.items():
-        a = np.asarray(getattr(s, field))
-        a = a.mean(-1) if task_index is None else a[..., task_index]
-        mu, sd = a.mean(1), a.std(1)
-        ax.plot(s.levels, mu, marker="o", ms=3, label=m)
-        ax.fill_between(s.levels, mu - sd, mu + sd, alpha=0.2)
-    ax.set_ylim(0, 102)
-    ax.set_xlabel(xlabel)
-    ax.set_title(title, fontsize=9)
-    return ax

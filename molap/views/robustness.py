@@ -3,6 +3,8 @@ under the six perturbations, their figures and summary tables."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -11,7 +13,6 @@ from molap import pipeline as P
 from molap.analysis.perturb import Sweep
 from molap.analysis.perturbations import KINDS, UNITS, perturbation
 from molap.tasks import TASK_NAMES
-from molap.views import plots
 
 Sweeps = dict[str, dict[str, Sweep]]
 """{kind: {method: Sweep}}."""
@@ -39,15 +40,53 @@ def at(s: Sweep, level: float, task: int | None = None, field: str = "paper") ->
     return float((a.mean(-1) if task is None else a[:, task]).mean())
 
 
-def fig3(sw: Sweeps, task: str = "multi_mem"):
-    """Modular lesions on one task: paper's score (top) and decision units (bottom)."""
+def trivial(profile, seed: int) -> dict[str, np.ndarray]:
+    """The trivial policy's scores per task on the seed's test set: {"paper": (9,), "decision": (9,)}
+    (the floor a perturbed network falls to)."""
+    test = P.trained(profile, "molap", seed).test
+    return {"paper": np.array([test[t].trivial for t in TASK_NAMES]),
+            "decision": np.array([test[t].trivial_decision for t in TASK_NAMES])}
+
+
+def _floor(triv: dict | None, field: str, task: int | None) -> float | None:
+    if triv is None:
+        return None
+    a = triv[field]
+    return float(a.mean() if task is None else a[task])
+
+
+def plot_sweeps(sweeps: Mapping[str, object], task_index=None, field: str = "paper", ax=None, title: str = "",
+                xlabel: str = "% lesioned", trivial: float | None = None):
+    """Accuracy against perturbation level, mean +- sd over draws, one line per method.
+
+    sweeps: {method: Sweep}; field: "paper" or "decision"; task_index None averages tasks; trivial:
+    the trivial policy's score in that field, a dashed line (the floor)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 3))
+    for m, s in sweeps.items():
+        a = np.asarray(getattr(s, field))
+        a = a.mean(-1) if task_index is None else a[..., task_index]
+        mu, sd = a.mean(1), a.std(1)
+        ax.plot(s.levels, mu, marker="o", ms=3, label=m)
+        ax.fill_between(s.levels, mu - sd, mu + sd, alpha=0.2)
+    if trivial is not None:
+        ax.axhline(trivial, color="0.4", ls="--", lw=1, label="trivial policy")
+    ax.set_ylim(0, 102)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title, fontsize=9)
+    return ax
+
+
+def fig3(sw: Sweeps, task: str = "multi_mem", triv: dict | None = None):
+    """Modular lesions on one task: paper's score (top) and decision units (bottom); ``triv``
+    (:func:`trivial`) draws the trivial policy's score in each."""
     t = TASK_NAMES.index(task)
     fig, axes = plt.subplots(2, 3, figsize=(13, 6.5), sharey=True)
     for j, kind in enumerate(("m1", "m2", "inter")):
         three = {m: sw[kind][m] for m in FIG3_METHODS}
         for row, (field, name) in enumerate((("paper", "paper's score"), ("decision", "decision unit"))):
-            plots.plot_sweeps(three, t, field, ax=axes[row, j], title=f"T9, {kind} lesions: {name}",
-                              xlabel=axis_label(kind))
+            plot_sweeps(three, t, field, ax=axes[row, j], title=f"T9, {kind} lesions: {name}",
+                              xlabel=axis_label(kind), trivial=_floor(triv, field, t))
     axes[0, 0].legend(fontsize=8)
     plt.tight_layout()
     return fig
@@ -60,12 +99,13 @@ def lesion_rows(sw: Sweeps, task: str = "multi_mem", levels=(0, 10, 30)) -> list
             for m in FIG3_METHODS]
 
 
-def fig4(sw: Sweeps):
-    """All six perturbations, mean over the nine tasks."""
+def fig4(sw: Sweeps, triv: dict | None = None):
+    """All six perturbations, mean over the nine tasks, the paper's score (the trivial policy's
+    beside, from ``triv``)."""
     fig, axes = plt.subplots(2, 3, figsize=(13, 6.5), sharey=True)
     for ax, kind in zip(axes.ravel(), KINDS):
-        plots.plot_sweeps(sw[kind], None, "paper", ax=ax, title=f"{kind}: mean over the nine tasks",
-                          xlabel=axis_label(kind))
+        plot_sweeps(sw[kind], None, "paper", ax=ax, title=f"{kind}: mean over the nine tasks",
+                          xlabel=axis_label(kind), trivial=_floor(triv, "paper", None))
     axes[0, 0].legend(fontsize=8)
     plt.tight_layout()
     return fig
@@ -81,12 +121,13 @@ def most_robust(rows: list[dict]) -> dict[str, str]:
     return {r["kind"]: max((m for m in r if m != "kind"), key=lambda m: r[m]) for r in rows}
 
 
-def per_task_figures(sw: Sweeps, kinds=("global", "noise", "silence")) -> None:
-    """One row of nine per-task panels per kind (Figs S1-S5)."""
+def per_task_figures(sw: Sweeps, kinds=("global", "noise", "silence"), triv: dict | None = None) -> None:
+    """One row of nine per-task panels per kind (Figs S1-S5), the trivial policy's score beside."""
     for kind in kinds:
         _, axes = plt.subplots(1, 9, figsize=(20, 2.6), sharey=True)
         for i, ax in enumerate(axes):
-            plots.plot_sweeps(sw[kind], i, "paper", ax=ax, title=f"T{i + 1} {kind}", xlabel=axis_label(kind))
+            plot_sweeps(sw[kind], i, "paper", ax=ax, title=f"T{i + 1} {kind}", xlabel=axis_label(kind),
+                              trivial=_floor(triv, "paper", i))
         axes[0].legend(fontsize=6)
         plt.tight_layout()
         plt.show()
