@@ -159,13 +159,35 @@ def describe(c: Comparison) -> str:
     return out + (f" [{c.excluded}]" if c.excluded else "")
 
 
+SPELLED_OUT = 3
+"""A claim with more comparisons than this names only the deciding one in ``ours`` (all are in
+:attr:`Claim.comparisons`, :func:`comparison_rows` and ``molap claims --json``)."""
+
+
+def comparison_rows(c: Claim) -> list[dict]:
+    """One row per comparison of a claim, for a table: comparison, n, effect, 95% CI, p, exact p,
+    Holm p, verdict, left out."""
+    out = []
+    for r in c.comparisons:
+        t = r.test
+        out.append({"comparison": r.label, "n": t.n, "effect": f"{t.effect:+.3g} {r.unit}",
+                    "95% CI": f"[{t.ci[0]:+.3g}, {t.ci[1]:+.3g}]", "p": f"{t.p:.2g}", "exact p": f"{t.p_exact:.2g}",
+                    "Holm p": f"{r.p_holm:.2g}", "verdict": r.verdict, "left out": r.excluded})
+    return out
+
+
 def compared(claim, paper, tests: Sequence[tuple], chapter, n_seeds=None, expected="better", unit="points",
              detail="") -> Claim:
     """A comparison claim from one or more paired tests ((label, Verdict) or (label, Verdict,
     excluded)), corrected together and combined by :data:`RULE`."""
     rows = corrected(tests, unit)
     v, decider = combine(rows, expected)
-    ours = "; ".join(describe(r) for r in rows) + (f" ({detail})" if detail else "")
+    if len(rows) > SPELLED_OUT:
+        tally = ", ".join(f"{sum(r.verdict == k for r in rows)} {k}" for k in COMPARISON_VERDICTS)
+        ours = f"{len(rows)} comparisons ({tally}); deciding: {describe(decider)}"
+    else:
+        ours = "; ".join(describe(r) for r in rows)
+    ours += f" ({detail})" if detail else ""
     n = max(r.test.n for r in rows) if n_seeds is None else n_seeds
     return Claim(claim, paper, ours, v, chapter, "comparison", n, _p(decider), expected, tuple(rows), RULE)
 

@@ -61,8 +61,11 @@ class Comparison(NamedTuple):
 
 
 def profile_line(p: Profile) -> str:
-    """The profile's seeds, steps per task, batch and test-set size."""
-    return (f"profile {p.name!r}: seeds {p.seeds}, {p.training.schedule.n_steps} steps per task, "
+    """The profile's seeds per method family, steps per task, batch and test-set size."""
+    from molap.run.reproduce import seed_label
+
+    fams = "; ".join(f"{', '.join(f)}: {seed_label(P.seeds_of(p, f[0]))}" for f in methods.families())
+    return (f"profile {p.name!r}: {fams}; {p.training.schedule.n_steps} steps per task, "
             f"batch {p.training.batch}, test set {p.evaluation.n_test} trials")
 
 

@@ -55,6 +55,21 @@ def show_section(profile, name: str) -> None:
                SECTION_COLUMNS, headers=SECTION_HEADERS)
 
 
+def show_comparisons(profile, name: str) -> None:
+    """Every comparison behind each comparison claim of one section: a table per claim
+    (:func:`molap.claims.verdicts.comparison_rows`)."""
+    from IPython.display import Markdown, display
+
+    from molap import claims
+    from molap.claims.verdicts import comparison_rows
+    from molap.views.tables import markdown_table
+
+    for c in claims.section(profile, name):
+        if c.comparisons:
+            display(Markdown(f"**{c.claim}**: {c.verdict} (paper predicts {c.expected})\n\n"
+                             + markdown_table(comparison_rows(c))))
+
+
 def show_claims(profile, rows: Report, paper: Report | None) -> None:
     """Display :func:`claims_markdown` in a notebook."""
     from IPython.display import Markdown, display
