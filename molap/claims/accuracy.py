@@ -103,7 +103,7 @@ def accuracy_verdicts(acc: Accuracy) -> list[Claim]:
     spread = verdict(per_seed(sd, LATE) - per_seed(sd, slice(0, T5)), ACCURACY_MARGIN)
     below = [(f"MoLaP - {k}, T5-T9", verdict(acc.paired("molap", k, LATE), ACCURACY_MARGIN)) for k in ("random", "pca")]
     every = "; ".join(f"MoLaP - {k} on all nine tasks {np.mean(acc.paired('molap', k)):+.1f}" for k in ("random", "pca"))
-    forget = "; ".join(f"{k} loses {np.mean(acc.paired(k + AFTER_OWN, k, LATE)):+.1f} points on T5-T9 from right "
+    forget = "; ".join(f"{k} loses {np.mean(acc.paired(k + AFTER_OWN, k, LATE)):.1f} points on T5-T9 from right "
                        f"after its own task to the end of its sequence (forgetting, not compared)"
                        for k in dec if k + AFTER_OWN in dec)
     return [

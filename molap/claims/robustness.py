@@ -26,6 +26,7 @@ from molap.claims.verdicts import (
     measured,
 )
 from molap.errors import MolapError
+from molap.profiles import get_profile
 from molap.tasks import get_task
 
 
@@ -66,6 +67,7 @@ def _fixation(p, method: str, kind: str, level: float, task: int) -> np.ndarray:
 
 def robustness_data(p) -> dict:
     """{(kind, method): :class:`Robustness`} for every kind and method, on the profile's seeds."""
+    p = get_profile(p)
     return {(k, m): _sweep(p, m, k) for k in KINDS for m in methods.names()}
 
 
