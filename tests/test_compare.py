@@ -76,3 +76,11 @@ def test_noisy_or_too_few_pairs_are_inconclusive_and_zero_spread_is_exact():
         compare.verdict([1.0, float("nan")])
     with pytest.raises(ValueError, match="margin must be a positive"):
         compare.verdict([0.0] * 5, margin=0.0)
+
+
+def test_sign_flip_p_enumerates_twenty_pairs_in_blocks_like_one_matrix():
+    rng = np.random.default_rng(3)
+    d = rng.normal(0.3, 1.0, 18)
+    signs = 1 - 2 * ((np.arange(2 ** 18)[:, None] >> np.arange(18)) & 1)
+    assert compare.sign_flip_p(d) == pytest.approx(np.mean(np.abs(signs @ d) >= abs(d.sum()) - 1e-9))
+    assert compare.sign_flip_p(np.ones(20)) == pytest.approx(2 / 2 ** 20)
