@@ -141,6 +141,7 @@ STANDARD = replace(
     dni=DNIConfig(n_cov=1000),
     perturb=PerturbSetup(n_draws=10, n_trials=500),
     sweep=SweepSetup(points=((16, 10000), (32, 10000), (64, 5000), (200, 2000), (32, 10000, 1.0)), seeds=(0, 1)),
+    early=EarlySetup(3000, 50),
 )
 """The book's converged profile, computed on a 2-core CPU: the paper's primitives, networks and
 pre-training; heads and networks at batch 16 for 10 x 1000 steps (lr / 1.5 per block, validated
