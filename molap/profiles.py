@@ -74,6 +74,21 @@ class PerturbSetup:
         return dict(self.levels).get(kind)
 
 
+FINE_LESION = (0.0, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0, 50.0)
+"""Percent of a region's weights zeroed, on a grid dense where the book's networks degrade (zeroing
+1% of module 1's weights already halves their decision accuracy; the paper's grid starts at 5%)."""
+FINE_NOISE = (0.0, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.03)
+"""Sigma of the noise added to every recurrent weight (the paper's grid steps by 0.005)."""
+FINE_SILENCE = tuple(float(i) for i in range(11))
+"""Percent of units silenced: 0 to 10 units of the paper's 100 (the paper's grid starts at 5%)."""
+
+
+def fine_levels(*kinds: str) -> tuple[tuple[str, tuple[float, ...]], ...]:
+    """:attr:`PerturbSetup.levels` for ``kinds`` (default all) on the fine grids above."""
+    grid = {"noise": FINE_NOISE, "silence": FINE_SILENCE}
+    return tuple((k, grid.get(k, FINE_LESION)) for k in (kinds or PERTURB_KINDS))
+
+
 @dataclass(frozen=True)
 class SweepSetup:
     """The schedule sweep (:mod:`molap.pipeline.curves`): ``points`` (batch, steps) or (batch, steps, decay),
@@ -108,6 +123,7 @@ class Profile:
     name: str = field(metadata=NO_EFFECT)
     seeds: tuple[int, ...] = field(metadata=NO_EFFECT)
     family_seeds: tuple[tuple[str, tuple[int, ...]], ...] = field(default=(), metadata=NO_EFFECT)
+    perturb_seeds: tuple[tuple[str, tuple[int, ...]], ...] = field(default=(), metadata=NO_EFFECT)
     primitives: PrimitivesSetup = PrimitivesSetup()
     network: NetworkSetup = NetworkSetup()
     pretrain: PretrainConfig = PretrainConfig()
@@ -120,9 +136,21 @@ class Profile:
 
     def seeds_for(self, family: str) -> tuple[int, ...]:
         """The seeds a method family is trained and compared on: its own list in
-        :attr:`family_seeds` ((family, seeds), ...), else :attr:`seeds`. Perturbation sweeps,
-        generalisation folds and the schedule sweep use :attr:`seeds` (and its own list)."""
+        :attr:`family_seeds` ((family, seeds), ...), else :attr:`seeds`. Generalisation folds and
+        the schedule sweep use :attr:`seeds` (and its own list)."""
         return dict(self.family_seeds).get(family, self.seeds)
+
+    def perturb_seeds_for(self, family: str) -> tuple[int, ...]:
+        """The seeds a method family's perturbation sweeps run on: its own list in
+        :attr:`perturb_seeds` ((family, seeds), ...), else :attr:`seeds`; each is a trained seed."""
+        return dict(self.perturb_seeds).get(family, self.seeds)
+
+    def __post_init__(self):
+        for family, seeds in self.perturb_seeds:
+            extra = sorted(set(seeds) - set(self.seeds_for(family)))
+            if extra:
+                raise MolapError(f"perturbation seeds {extra} of family {family!r} are not among its trained seeds "
+                                 f"{self.seeds_for(family)}")
 
     @property
     def pilot_seed(self) -> int:
@@ -139,7 +167,7 @@ STANDARD = replace(
     training=TaskTraining(batch=16, schedule=Schedule(1e-2, 10, 1000, 1.5), n_val=500, val_every=250, clip=1.0),
     evaluation=Evaluation(n_test=1000),
     dni=DNIConfig(n_cov=1000),
-    perturb=PerturbSetup(n_draws=10, n_trials=500),
+    perturb=PerturbSetup(n_draws=10, n_trials=500, levels=fine_levels("m1")),
     sweep=SweepSetup(points=((16, 10000), (32, 10000), (64, 5000), (200, 2000), (32, 10000, 1.0)), seeds=(0, 1)),
     early=EarlySetup(3000, 50),
 )

@@ -161,6 +161,19 @@ def test_a_network_that_did_not_learn_a_task_is_left_out_of_its_comparison():
     assert row.verdict == "equivalent"
 
 
+def test_robustness_pairs_the_seeds_two_methods_were_swept_on():
+    sw = sweeps(drops({"molap": 2.5, "random": 5.0, "pca": 5.0, "separate": 10.0, "dni": 5.0}))
+    for k in KINDS:  # separate networks swept on seeds 2, 5, 7 only: MoLaP's other seeds are not compared
+        sw[(k, "separate")] = sw[(k, "separate")].on((7, 2, 5))
+    assert sw[("m1", "separate")].seed_list == (7, 2, 5)
+    a, b = claims.robustness.paired(sw[("m1", "molap")], sw[("m1", "separate")])
+    assert a.seed_list == b.seed_list == (2, 5, 7)
+    np.testing.assert_array_equal(a.acc, sw[("m1", "molap")].acc[[2, 5, 7]])
+    row = {r.claim: r for r in claims.lesion_verdicts(sw, np.full(SEEDS, 95.0))}
+    c = row["T9, M1 lesions: MoLaP comparable to separate networks"].comparisons[0]
+    assert c.test.n == 3 and c.test.effect == pytest.approx(7.5, abs=0.3)
+
+
 def test_a_grid_that_starts_past_the_cliff_gives_no_verdict():
     sw = sweeps(drops({"molap": 100.0, "random": 200.0, "pca": 200.0, "separate": 200.0, "dni": 200.0}))
     rows = claims.lesion_verdicts(sw, np.full(SEEDS, 95.0))

@@ -28,7 +28,7 @@ def stage_keys(p) -> dict[str, str]:
     for m in NETWORKS:
         keys[f"lr {m}"] = lr_config(p, m)
         keys[f"trained {m}"] = P.trained_config(p, m, 0, r)
-        keys[f"perturb {m}"] = P.perturb_config(p, m, 0, r, "m1", (0.0,))
+        keys[f"perturb {m}"] = P.perturb_config(p, m, 0, r, "m1", p.perturb.levels_of("m1") or (0.0,))
     keys["newtasks"] = P.new_tasks_config(p, "molap", 0, r, [])
     return {k: store.config_key(k.split()[0], v) for k, v in keys.items()}
 
@@ -100,4 +100,27 @@ def test_every_leaf_is_covered_and_profiles_compose():
     leaves = result_fields(TINY)
     assert len(leaves) == len(set(leaves)) > 20 and "perturb.n_draws" in leaves and "name" not in leaves
     assert TINY.network == QUICK.network and TINY.seeds == QUICK.seeds  # tiny is quick, shrunk
-    assert all(is_dataclass(getattr(PROFILES["paper"], f.name)) for f in fields(PROFILES["paper"])[3:])
+    assert all(is_dataclass(getattr(PROFILES["paper"], f.name)) for f in fields(PROFILES["paper"])[4:])
+
+
+def test_one_kinds_levels_leave_the_other_kinds_sweeps_alone():
+    from molap.profiles import PerturbSetup, fine_levels
+
+    fine = replace(TINY, perturb=replace(TINY.perturb, levels=fine_levels("m1")))
+    assert P.perturb_config(fine, "molap", 0, TINY.training, "noise", (0.0, 0.01)) == P.perturb_config(
+        TINY, "molap", 0, TINY.training, "noise", (0.0, 0.01))
+    assert fine.perturb.levels_of("m1")[:4] == (0.0, 0.25, 0.5, 1.0) and fine.perturb.levels_of("noise") is None
+    assert dict(fine_levels())["silence"] == tuple(float(i) for i in range(11))
+    with pytest.raises(Exception, match="unknown perturbation kind"):
+        PerturbSetup(levels=(("m9", (0.0,)),))
+
+
+def test_perturbation_seeds_are_trained_seeds_and_in_no_key():
+    from molap.errors import MolapError
+
+    p = replace(TINY, family_seeds=(("frozen", (0, 1, 2, 3)),), perturb_seeds=(("frozen", (0, 1, 2)),))
+    assert p.perturb_seeds_for("frozen") == (0, 1, 2) and p.perturb_seeds_for("separate") == TINY.seeds
+    assert P.perturb_seeds_of(p, "pca") == (0, 1, 2) and P.perturb_seeds_of(p, "dni") == TINY.seeds
+    assert stage_keys(p) == BASE
+    with pytest.raises(MolapError, match=r"perturbation seeds \[7\] of family 'frozen'"):
+        replace(TINY, perturb_seeds=(("frozen", (0, 7)),))

@@ -32,11 +32,22 @@ from molap.tasks import get_task
 
 class Robustness(NamedTuple):
     """Per (kind, method): levels (n_levels,), acc (n_seeds, n_levels, 9) decision units (mean over
-    draws), trivial (n_seeds, 9) the trivial policy's decision units, on the same seeds."""
+    draws), trivial (n_seeds, 9) the trivial policy's decision units, on the same seeds; seeds
+    (n_seeds,) which ones (empty: 0, 1, ...)."""
 
     levels: np.ndarray
     acc: np.ndarray
     trivial: np.ndarray
+    seeds: tuple = ()
+
+    @property
+    def seed_list(self) -> tuple[int, ...]:
+        return tuple(self.seeds) or tuple(range(len(self.acc)))
+
+    def on(self, seeds) -> Robustness:
+        """The same sweeps on ``seeds`` only (each one of :attr:`seed_list`), in that order."""
+        i = [self.seed_list.index(s) for s in seeds]
+        return Robustness(self.levels, self.acc[i], self.trivial[i], tuple(seeds))
 
     @property
     def thresholds(self) -> Thresholds:
@@ -48,16 +59,24 @@ class Robustness(NamedTuple):
         return learned(self.acc[:, 0], self.trivial)
 
 
+def paired(a: Robustness, b: Robustness) -> tuple[Robustness, Robustness]:
+    """a and b on the seeds both were swept on, in a's order."""
+    common = [s for s in a.seed_list if s in b.seed_list]
+    return a.on(common), b.on(common)
+
+
 def _sweep(p, method: str, kind: str) -> Robustness:
-    rs = [P.perturbation(p, method, kind, s) for s in p.seeds]
-    triv = np.array([[P.trained(p, method, s).test[t].trivial_decision for t in rs[0].tasks] for s in p.seeds])
-    return Robustness(np.asarray(rs[0].levels), np.array([np.asarray(r.decision).mean(1) for r in rs]), triv)
+    seeds = P.perturb_seeds_of(p, method)
+    rs = [P.perturbation(p, method, kind, s) for s in seeds]
+    triv = np.array([[P.trained(p, method, s).test[t].trivial_decision for t in rs[0].tasks] for s in seeds])
+    return Robustness(np.asarray(rs[0].levels), np.array([np.asarray(r.decision).mean(1) for r in rs]), triv,
+                      tuple(seeds))
 
 
 def _fixation(p, method: str, kind: str, level: float, task: int) -> np.ndarray:
     """(n_seeds,) mean over draws of the fixation unit's score of one task at one level."""
     out = []
-    for s in p.seeds:
+    for s in P.perturb_seeds_of(p, method):
         r = P.perturbation(p, method, kind, s)
         i = int(np.argmin(np.abs(np.asarray(r.levels) - level)))
         n = get_task(r.tasks[task]).n_out  # paper = mean over units; decision = mean over units but fixation
@@ -66,7 +85,8 @@ def _fixation(p, method: str, kind: str, level: float, task: int) -> np.ndarray:
 
 
 def robustness_data(p) -> dict:
-    """{(kind, method): :class:`Robustness`} for every kind and method, on the profile's seeds."""
+    """{(kind, method): :class:`Robustness`} for every kind and method, on each method's perturbation
+    seeds (:func:`molap.pipeline.perturb_seeds_of`)."""
     p = get_profile(p)
     return {(k, m): _sweep(p, m, k) for k in KINDS for m in methods.names()}
 
@@ -96,7 +116,7 @@ def margin(kind: str) -> float:
 def threshold_test(sw: dict, kind: str, a: str, b: str, tasks=slice(None), kind_b: str | None = None) -> tuple:
     """((n_kept_seeds,), excluded note, usable): per seed, the mean over ``tasks`` both networks learned of
     a's threshold minus b's (b's under ``kind_b``, default the same kind)."""
-    ra, rb = sw[(kind, a)], sw[(kind_b or kind, b)]
+    ra, rb = paired(sw[(kind, a)], sw[(kind_b or kind, b)])
     diff = ra.thresholds.value - rb.thresholds.value
     keep = ra.learned & rb.learned & np.isfinite(diff)
     vals, note = masked_per_seed(np.nan_to_num(diff), keep, tasks)

@@ -29,8 +29,8 @@ from molap.training import TaskTraining, evaluate_heads, train_heads_many, unsta
 
 __all__ = ["NEW_TASK_METHODS", "VARIANTS", "fold_primitives", "frozen_methods", "generalisation",
            "generalisation_config", "get_profile", "initial_network", "learning_rate", "modules", "new_task_heads",
-           "new_tasks_config", "perturb_config", "perturbation", "pretrained_methods", "primitives", "r2_table", "seeds_of",
-           "selected_recipe", "trained", "trained_config", "with_lr"]
+           "new_tasks_config", "perturb_config", "perturb_seeds_of", "perturbation", "pretrained_methods", "primitives",
+           "r2_table", "seeds_of", "selected_recipe", "trained", "trained_config", "with_lr"]
 
 VARIANTS = (("loo", "cca"), ("loo", "pca"), ("l2o", "cca"), ("l2o", "pca"))
 """The generalisation variants (mode, primitive kind) of the book, trained together."""
@@ -67,6 +67,11 @@ def modules(profile: str | Profile | None = None, method: str = "molap", seed: i
 def seeds_of(profile: str | Profile | None, method: str) -> tuple[int, ...]:
     """The seeds a method is trained and compared on (its family's, :meth:`molap.profiles.Profile.seeds_for`)."""
     return get_profile(profile).seeds_for(methods.get(method).family)
+
+
+def perturb_seeds_of(profile: str | Profile | None, method: str) -> tuple[int, ...]:
+    """The seeds a method's perturbation sweeps run on (:meth:`molap.profiles.Profile.perturb_seeds_for`)."""
+    return get_profile(profile).perturb_seeds_for(methods.get(method).family)
 
 
 def frozen_methods() -> tuple[str, ...]:
@@ -132,9 +137,11 @@ def trained(profile: str | Profile | None = None, method: str = "molap", seed: i
 
 
 def perturb_config(profile: Profile, method: str, seed: int, recipe: TaskTraining, kind: str, levels: tuple) -> dict:
-    """The cache key of a perturbation sweep of one trained run (its trained weights: not the test set)."""
+    """The cache key of a perturbation sweep of one trained run (its trained weights: not the test set).
+    The sweep's own levels are in it; the profile's levels of the other kinds are not, so a profile
+    can move one kind to a new grid without re-keying the others."""
     return {"method": method, "networks": methods.get(method).key(profile), "training": recipe, "seed": seed,
-            "perturb": profile.perturb, "kind": kind, "levels": levels}
+            "perturb": replace(profile.perturb, levels=()), "kind": kind, "levels": levels}
 
 
 def perturbation(profile: str | Profile | None = None, method: str = "molap", kind: str = "m1", seed: int = 0,

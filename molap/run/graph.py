@@ -95,7 +95,7 @@ def _rules(p: Profile) -> dict[str, tuple[str, ...]]:
     rules["training: molap, paper's literal recipe"] = pretrained(("molap",))
     for m in methods.names():
         for k in KINDS:
-            rules[f"perturbations: {m} {k}, {seeds}"] = (training(family[m]),)
+            rules[f"perturbations: {m} {k}, {seed_label(P.perturb_seeds_of(p, m))}"] = (training(family[m]),)
     for mode, k in P.VARIANTS:
         rules[f"generalisation: {mode} {k}, {seeds}"] = (f"primitives: {mode} {k} folds", lr("molap"))
     first = f"generalisation: new tasks, {P.NEW_TASK_METHODS[0]}"  # trains every method's heads together

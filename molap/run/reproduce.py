@@ -96,8 +96,9 @@ def items(profile: Profile) -> list[Item]:
         + [Item("early learning", f"{', '.join(f)}, {seed_label(P.seeds_of(p, f[0]))}",
                 lambda f=f: curves.early(p, f[0]), f, P.seeds_of(p, f[0]))
            for f in fams if f[0] in curves.swept_methods() and curves.early_recipe(p) is not None]
-        + [Item("perturbations", f"{m} {k}, {seeds}",
-                lambda m=m, k=k: each([lambda s=s: P.perturbation(p, m, k, s) for s in p.seeds]), (m,), p.seeds, k)
+        + [Item("perturbations", f"{m} {k}, {seed_label(P.perturb_seeds_of(p, m))}",
+                lambda m=m, k=k: each([lambda s=s: P.perturbation(p, m, k, s) for s in P.perturb_seeds_of(p, m)]),
+                (m,), P.perturb_seeds_of(p, m), k)
            for m in methods.names() for k in KINDS]
         + [Item("generalisation", f"{mode} {k}, {seeds}",
                 lambda mode=mode, k=k: each([lambda s=s: P.generalisation(p, mode, k, s) for s in p.seeds]),

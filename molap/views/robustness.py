@@ -55,6 +55,20 @@ def _floor(triv: dict | None, field: str, task: int | None) -> float | None:
     return float(a.mean() if task is None else a[task])
 
 
+def colour(method: str) -> str:
+    """One colour per registered method, the same in every robustness figure."""
+    names = methods.names()
+    return f"C{names.index(method)}" if method in names else "0.3"
+
+
+def level_axis(ax, levels) -> None:
+    """A symmetric-log level axis where the grid is dense near 0 (the fine grids), else linear."""
+    lv = np.asarray(levels, float)
+    steps = np.diff(lv)
+    if len(steps) > 1 and steps.max() > 3 * steps.min():
+        ax.set_xscale("symlog", linthresh=float(lv[lv > 0].min()), linscale=0.5)
+
+
 def plot_sweeps(sweeps: Mapping[str, object], task_index=None, field: str = "paper", ax=None, title: str = "",
                 xlabel: str = "% lesioned", trivial: float | None = None):
     """Accuracy against perturbation level, mean +- sd over draws, one line per method.
@@ -67,10 +81,11 @@ def plot_sweeps(sweeps: Mapping[str, object], task_index=None, field: str = "pap
         a = np.asarray(getattr(s, field))
         a = a.mean(-1) if task_index is None else a[..., task_index]
         mu, sd = a.mean(1), a.std(1)
-        ax.plot(s.levels, mu, marker="o", ms=3, label=m)
-        ax.fill_between(s.levels, mu - sd, mu + sd, alpha=0.2)
+        ax.plot(s.levels, mu, marker="o", ms=3, label=m, color=colour(m))
+        ax.fill_between(s.levels, mu - sd, mu + sd, alpha=0.2, color=colour(m))
     if trivial is not None:
         ax.axhline(trivial, color="0.4", ls="--", lw=1, label="trivial policy")
+    level_axis(ax, next(iter(sweeps.values())).levels)
     ax.set_ylim(0, 102)
     ax.set_xlabel(xlabel)
     ax.set_title(title, fontsize=9)
@@ -143,8 +158,8 @@ def check(sw: Sweeps) -> None:
 
 
 def threshold_rows(profile) -> list[dict]:
-    """Per method and kind, over the profile's seeds and the tasks each network learned: the median
-    robustness threshold (:mod:`molap.analysis.thresholds`), how many (seed, task) pairs were
+    """Per method and kind, over the method's perturbation seeds and the tasks each network learned:
+    the median robustness threshold (:mod:`molap.analysis.thresholds`), how many (seed, task) pairs were
     censored (never halfway down within the grid) and how many were already halfway down at the
     grid's first nonzero level, and the mean accuracy over the grid."""
     from molap.claims import robustness_data
@@ -153,7 +168,7 @@ def threshold_rows(profile) -> list[dict]:
     for (kind, m), r in robustness_data(profile).items():
         th, ok = r.thresholds, r.learned
         n = int(ok.sum())
-        rows.append({"kind": kind, "method": m, "first level": float(r.levels[1]),
+        rows.append({"kind": kind, "method": m, "seeds": len(r.acc), "first level": float(r.levels[1]),
                      "median threshold": float(np.median(th.value[ok])) if n else float("nan"),
                      "censored": f"{int(th.censored[ok].sum())}/{n}", "past at first level":
                      f"{int(th.below_first[ok].sum())}/{n}", "mean accuracy over grid": float(th.area[ok].mean())})
@@ -165,3 +180,53 @@ def show_thresholds(profile) -> None:
     from molap.views.tables import show_table
 
     show_table(threshold_rows(profile), digits=3)
+
+
+def seed_thresholds(r) -> np.ndarray:
+    """(n_seeds,) each seed's mean threshold over the tasks it learned (nan: none learned) of a
+    :class:`molap.claims.Robustness`; censored pairs count at the grid's largest level."""
+    v, ok = r.thresholds.value, r.learned & np.isfinite(r.thresholds.value)
+    return np.array([v[i, ok[i]].mean() if ok[i].any() else np.nan for i in range(len(v))])
+
+
+def plot_thresholds(profile):
+    """Per kind, every method's robustness threshold per seed (dots; mean over the tasks it learned)
+    and their median (bar), on a log axis; the dotted line is the grid's first nonzero level."""
+    from molap.claims import robustness_data
+
+    data = robustness_data(profile)
+    names = list(dict.fromkeys(m for _, m in data))
+    fig, axes = plt.subplots(2, 3, figsize=(13, 6.5))
+    rng = np.random.default_rng(0)  # horizontal jitter of the dots only
+    for ax, kind in zip(axes.ravel(), KINDS):
+        for j, m in enumerate(names):
+            r = data[(kind, m)]
+            v = seed_thresholds(r)
+            v = v[np.isfinite(v)]
+            ax.scatter(j + rng.uniform(-0.15, 0.15, len(v)), v, s=12, color=colour(m), alpha=0.8)
+            if len(v):
+                ax.hlines(np.median(v), j - 0.3, j + 0.3, color="k", lw=1.5)
+        first = float(data[(kind, names[0])].levels[1])
+        ax.axhline(first, color="0.4", ls=":", lw=1)
+        ax.set_yscale("log")
+        ax.set_xticks(range(len(names)), names, rotation=30, fontsize=8)
+        ax.set_title(f"{kind}: threshold ({axis_label(kind)})", fontsize=9)
+    plt.tight_layout()
+    return fig
+
+
+def threshold_numbers(profile) -> dict:
+    """The numbers chapter 07's prose quotes (glued): per kind and method, the median over seeds of
+    the per-seed threshold and the number of seeds; the fraction of MoLaP's (seed, task) pairs
+    halfway down at the grid's first level."""
+    from molap.claims import robustness_data
+
+    out = {}
+    for (kind, m), r in robustness_data(profile).items():
+        v = seed_thresholds(r)
+        out[f"{kind}_{m}"] = float(np.nanmedian(v)) if np.isfinite(v).any() else float("nan")
+        out[f"{kind}_{m}_n"] = int(np.isfinite(v).sum())
+        if m == "molap":
+            ok = r.learned
+            out[f"{kind}_past"] = round(100 * float(r.thresholds.below_first[ok].mean()))
+    return out
