@@ -7,11 +7,12 @@ from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from molap import methods
 from molap import pipeline as P
 from molap.analysis.perturb import Sweep
-from molap.analysis.perturbations import KINDS, UNITS, perturbation
+from molap.analysis.perturbations import KINDS, UNITS, levels_for, perturbation
 from molap.tasks import TASK_NAMES
 
 Sweeps = dict[str, dict[str, Sweep]]
@@ -67,6 +68,8 @@ def level_axis(ax, levels) -> None:
     steps = np.diff(lv)
     if len(steps) > 1 and steps.max() > 3 * steps.min():
         ax.set_xscale("symlog", linthresh=float(lv[lv > 0].min()), linscale=0.5)
+        ax.set_xlim(0, lv[-1] * 1.1)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
 
 
 def plot_sweeps(sweeps: Mapping[str, object], task_index=None, field: str = "paper", ax=None, title: str = "",
@@ -209,6 +212,11 @@ def plot_thresholds(profile):
         first = float(data[(kind, names[0])].levels[1])
         ax.axhline(first, color="0.4", ls=":", lw=1)
         ax.set_yscale("log")
+        plain = FuncFormatter(lambda v, _: f"{v:g}")
+        ax.yaxis.set_major_formatter(plain)
+        lo, hi = ax.get_ylim()
+        # within a decade only the minor ticks carry numbers; beyond one, the decades alone
+        ax.yaxis.set_minor_formatter(plain if hi / lo < 10 else NullFormatter())
         ax.set_xticks(range(len(names)), names, rotation=30, fontsize=8)
         ax.set_title(f"{kind}: threshold ({axis_label(kind)})", fontsize=9)
     plt.tight_layout()
@@ -221,7 +229,13 @@ def threshold_numbers(profile) -> dict:
     halfway down at the grid's first level."""
     from molap.claims import robustness_data
 
-    out = {}
+    p = P.get_profile(profile)
+    lv = {k: p.perturb.levels_of(k) or levels_for(k) for k in KINDS}
+    units = p.network.layout.n_units
+    out = {"grid": f"{lv['m1'][1]:g}% to {lv['m1'][-1]:g}% of a region's weights, σ from {lv['noise'][1]:g} to "
+                   f"{lv['noise'][-1]:g}, and {lv['silence'][1] * units / 100:g} to "
+                   f"{lv['silence'][-1] * units / 100:g} silenced units of the {units}",
+           "paper_grid": f"steps of {levels_for('m1')[1]:g}%, of σ {levels_for('noise')[1]:g}"}
     for (kind, m), r in robustness_data(profile).items():
         v = seed_thresholds(r)
         out[f"{kind}_{m}"] = float(np.nanmedian(v)) if np.isfinite(v).any() else float("nan")
