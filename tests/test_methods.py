@@ -110,6 +110,29 @@ def test_dni_rule_inputs_fold_into_each_tasks_bias_for_sweeps():
         np.testing.assert_allclose(mine, whole, rtol=1e-4, atol=1e-5)
 
 
+def test_dni_snapshots_are_the_network_right_after_each_task_and_sweeps_use_them():
+    """With snapshots, task i's network is the sequence's network after task i: bit for bit the
+    end of a run on the first i + 1 tasks; the sweeps' networks are those, one per task."""
+    from molap.methods import DNI_NO_RULE, TrainedRun
+    from molap.profiles import TINY as TINY_PROFILE
+
+    ts = get_tasks(["delay_pro", "mem_dm1", "delay_anti"])
+    cfg = DNIConfig(n_units=20, n_cov=16, snapshots=True)
+    args = dict(key=jax.random.key(0), rule_inputs=False, n_test=8, test_key=jax.random.key(2), progress=False)
+    r = train_dni(ts, TINY, cfg, **args)
+    assert r.own_params.w_rec.shape == (3, 20, 20)
+    first_two = train_dni(ts[:2], TINY, DNIConfig(n_units=20, n_cov=16), **args)
+    assert first_two.own_params is None
+    np.testing.assert_array_equal(np.asarray(r.own_params.w_rec[1]), np.asarray(first_two.params.w_rec))
+    np.testing.assert_array_equal(np.asarray(r.own_params.w_out[2]), np.asarray(r.params.w_out))
+    assert not np.array_equal(np.asarray(r.own_params.w_rec[0]), np.asarray(r.params.w_rec))
+    run = TrainedRun("dni_no_rule", 0, 0.01, [t.name for t in ts], None, None, None, None, r.params,
+                     own_params=r.own_params)
+    nets = DNI_NO_RULE.task_networks(run, TINY_PROFILE)
+    assert not nets.shared and nets.params.w_rec.shape == (3, 20, 20)
+    np.testing.assert_array_equal(np.asarray(nets.params.w_rec), np.asarray(r.own_params.w_rec))
+
+
 LEARNS = TaskTraining(batch=16, schedule=Schedule(3e-3, 2, 200, 1.5), n_val=64)
 """A tiny budget (400 steps at batch 16) in which both methods below learn Delay Pro and Anti."""
 

@@ -41,6 +41,8 @@ class TrainedRun(NamedTuple):
     parameters, a method-specific named tuple (:class:`molap.methods.frozen.FrozenParams`,
     stacked per-task :class:`molap.network.RNNParams`, ...). after_own: {task: Scores} right after
     each task's own training, for methods that train tasks in sequence; None otherwise.
+    own_params: for those methods, the parameters right after each task's own training, every leaf
+    stacked (n_tasks, ...), where the method keeps them; None otherwise.
     """
 
     method: str
@@ -53,6 +55,7 @@ class TrainedRun(NamedTuple):
     losses: np.ndarray
     params: Any
     after_own: dict | None = None
+    own_params: Any = None
 
 
 class Method(Protocol):

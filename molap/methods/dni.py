@@ -52,24 +52,29 @@ class DNI:
                             train_b_out=self.train_b_out, progress=progress)
         return [TrainedRun(s.method, s.seed, s.recipe.schedule.lr, [t.name for t in tasks],
                            None if pilot else dni_scores(r, tasks, "final"), np.zeros(0), np.zeros((0, len(tasks), 5)),
-                           r.losses.ravel(), r.params, dni_scores(r, tasks, "after_own")) for r, s in zip(rs, specs)]
+                           r.losses.ravel(), r.params, dni_scores(r, tasks, "after_own"), r.own_params)
+                for r, s in zip(rs, specs)]
 
     def pilot_score(self, run: TrainedRun) -> float:
         return float(np.mean([s.decision for s in run.after_own.values()]))
 
     def task_networks(self, run: TrainedRun, profile) -> TaskNetworks:
-        """One network for every task. A task's rule input is constant over the trial, so its cue
-        weights fold exactly into that task's bias: b_i = b + W_in[3 + i]."""
-        p = run.params
+        """Each task's network: the network right after the task's own training where the run kept
+        it (:attr:`molap.training.dni.DNIConfig.snapshots`; a network per task), else the end of
+        the sequence (one network for every task). A task's rule input is constant over the trial,
+        so its cue weights fold exactly into that task's bias: b_i = b + W_in[3 + i]."""
         k = len(run.tasks)
-        rep = lambda a: jnp.broadcast_to(a, (k,) + a.shape)  # noqa: E731
-        nets = RNNParams(*(rep(a) for a in p))
-        if p.w_in.shape[0] == WIDTH + k:
-            nets = nets._replace(w_in=nets.w_in[:, :WIDTH], b=p.b + p.w_in[WIDTH:])
-        elif p.w_in.shape[0] != WIDTH:
-            raise MolapError(f"a DNI network has {WIDTH} inputs, or {WIDTH + k} with rule inputs; "
-                             f"got {p.w_in.shape[0]}")
-        return TaskNetworks(nets, True, Layout(p.w_rec.shape[0], 2))
+        if run.own_params is not None:
+            nets, shared = RNNParams(*(jnp.asarray(a) for a in run.own_params)), False
+        else:
+            nets, shared = RNNParams(*(jnp.broadcast_to(a, (k,) + a.shape) for a in run.params)), True
+        n_in = nets.w_in.shape[1]
+        if n_in == WIDTH + k:
+            cue = nets.w_in[jnp.arange(k), WIDTH + jnp.arange(k)]  # (k, N): task i's cue row of its network
+            nets = nets._replace(w_in=nets.w_in[:, :WIDTH], b=nets.b + cue)
+        elif n_in != WIDTH:
+            raise MolapError(f"a DNI network has {WIDTH} inputs, or {WIDTH + k} with rule inputs; got {n_in}")
+        return TaskNetworks(nets, shared, Layout(nets.w_rec.shape[-1], 2))
 
     def counts(self, tasks, profile) -> ParameterCounts:
         d = profile.dni

@@ -19,7 +19,7 @@ so after the whole sequence it must fail one task of each pair.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import jax
@@ -32,6 +32,7 @@ from molap import network
 from molap.errors import MolapError
 from molap.metrics import NON_FINITE_OUTPUTS, Scores, score_counts, scores_from_counts
 from molap.network import Layout, RNNParams
+from molap.store.keys import OMIT_DEFAULT
 from molap.tasks import Task, sample
 from molap.training.fused import Grads, task_outputs
 from molap.training.task_training import TaskTraining, time_weights
@@ -42,21 +43,28 @@ WIDTH = 3  #: shared input and output width (the widest task)
 
 @dataclass(frozen=True)
 class DNIConfig:
-    """DNI settings beside the shared training recipe."""
+    """DNI settings beside the shared training recipe. ``snapshots``: keep the network as it was
+    right after each task's own training (:attr:`DNIResult.own_params`), so that perturbation
+    sweeps test each task on the network that had just learned it, not on the end of the
+    sequence, which has forgotten earlier tasks (unset, it is in no cache key)."""
 
     n_units: int = 200
     alpha: float = 1e-3
     n_cov: int = 2000  #: fresh trials per task for the covariances
+    snapshots: bool = field(default=False, metadata=OMIT_DEFAULT)
 
 
 class DNIResult(NamedTuple):
     """params: the final network; after_own: (n_tasks, 5) scores right after each task's training;
-    final: (n_tasks, 5) scores after the whole sequence; losses (n_tasks, n_steps)."""
+    final: (n_tasks, 5) scores after the whole sequence; losses (n_tasks, n_steps); own_params:
+    the network right after each task's training, every leaf stacked (n_tasks, ...) (None unless
+    :attr:`DNIConfig.snapshots`)."""
 
     params: RNNParams
     after_own: np.ndarray
     final: np.ndarray
     losses: np.ndarray
+    own_params: RNNParams | None = None
 
 
 def dni_inputs(x: jax.Array, task_index: int, n_tasks: int, rule_inputs: bool) -> jax.Array:
@@ -137,7 +145,7 @@ def train_dni_many(tasks: Sequence[Task], config: TaskTraining, dni: DNIConfig =
         raise MolapError(f"a DNI network is {WIDTH} inputs and {WIDTH} outputs wide (the widest corpus task); "
                          f"wider tasks: {', '.join(wide)}")
     cov_sum = None
-    after_own, losses = [], []
+    after_own, losses, snaps = [], [], []
 
     def batch(i, t, k, n):
         b = sample(t, k, n)
@@ -184,13 +192,17 @@ def train_dni_many(tasks: Sequence[Task], config: TaskTraining, dni: DNIConfig =
         params, _, ls = trainer.run(params, state, 0, config.schedule.n_steps)
         losses.append(ls.T)
         after_own.append(test_scores(params, i, t))
+        if dni.snapshots:
+            snaps.append(jax.device_get(params))
         cov_keys = fold_keys(keys, 200 + i)
         c = jax.jit(jax.vmap(lambda p, k: covariances(p, *batch(i, t, k, dni.n_cov))))(params, cov_keys)
         cov_sum = c if cov_sum is None else jax.tree.map(jnp.add, cov_sum, c)
     final = np.stack([test_scores(params, i, t) for i, t in enumerate(tasks)], 1)
     after = np.stack(after_own, 1)  # (K, n_tasks, 5)
     loss_arr = np.stack(losses, 1)  # (K, n_tasks, n_steps)
-    return [DNIResult(jax.tree.map(lambda a: a[j], params), after[j], final[j], loss_arr[j]) for j in range(n_nets)]
+    own = jax.tree.map(lambda *a: np.stack(a, 1), *snaps) if snaps else None  # leaves (K, n_tasks, ...)
+    return [DNIResult(jax.tree.map(lambda a: a[j], params), after[j], final[j], loss_arr[j],
+                      None if own is None else jax.tree.map(lambda a: a[j], own)) for j in range(n_nets)]
 
 
 def train_dni(tasks: Sequence[Task], config: TaskTraining, dni: DNIConfig = DNIConfig(), g: float = 1.5, *,
