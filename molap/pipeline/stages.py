@@ -115,6 +115,9 @@ def trained(profile: str | Profile | None = None, method: str = "molap", seed: i
     if ts == get_tasks(None):
         ts = None  # the corpus in its own order: the corpus's runs
     if ts is None and recipe is None and lr is None and seed in seeds_of(p, method):
+        found, run = store.lookup("trained", trained_config(p, method, seed, selected_recipe(p, method)))
+        if found:  # the common case, without looking up every run of the family (a file each)
+            return run
         group = [RunSpec(m, s, selected_recipe(p, m)) for m in methods.family(method) for s in seeds_of(p, method)]
     else:
         group = [RunSpec(method, seed, recipe if recipe is not None else

@@ -224,9 +224,10 @@ def plot_thresholds(profile):
 
 
 def threshold_numbers(profile) -> dict:
-    """The numbers chapter 07's prose quotes (glued): per kind and method, the median over seeds of
-    the per-seed threshold and the number of seeds; the fraction of MoLaP's (seed, task) pairs
-    halfway down at the grid's first level."""
+    """The numbers chapter 07's prose quotes (glued): the grids in words; per kind and method, the
+    median over seeds of the per-seed threshold and the number of seeds; the percentage of MoLaP's
+    (seed, task) pairs halfway down at the grid's first level; MoLaP's largest median threshold
+    over the weight-lesion kinds."""
     from molap.claims import robustness_data
 
     p = P.get_profile(profile)
@@ -243,4 +244,6 @@ def threshold_numbers(profile) -> dict:
         if m == "molap":
             ok = r.learned
             out[f"{kind}_past"] = round(100 * float(r.thresholds.below_first[ok].mean()))
+    lesions = [k for k in KINDS if perturbation(k).unit == "percent"]
+    out["lesion_max"] = max(out[f"{k}_molap"] for k in lesions)
     return out
