@@ -167,7 +167,7 @@ STANDARD = replace(
     training=TaskTraining(batch=16, schedule=Schedule(1e-2, 10, 1000, 1.5), n_val=500, val_every=250, clip=1.0),
     evaluation=Evaluation(n_test=1000),
     dni=DNIConfig(n_cov=1000),
-    perturb=PerturbSetup(n_draws=10, n_trials=500, levels=fine_levels("m1", "silence", "noise")),
+    perturb=PerturbSetup(n_draws=10, n_trials=500, levels=fine_levels("m1", "silence", "noise", "m2", "global")),
     sweep=SweepSetup(points=((16, 10000), (32, 10000), (64, 5000), (200, 2000), (32, 10000, 1.0)), seeds=(0, 1)),
     early=EarlySetup(3000, 50),
 )
