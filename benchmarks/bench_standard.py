@@ -181,17 +181,24 @@ def items(p, c: dict) -> dict[str, float]:
         return cost[0] * steps + cost[1] * n_evals
 
     n_seeds = len(p.seeds)
+    # the costs are measured on len(p.seeds) networks per family; a family trained on more (or
+    # fewer) seeds (Profile.family_seeds) scales them, as vmapped networks on the CPU do
+    more = {f: len(p.seeds_for(f)) / n_seeds for f in ("frozen", "separate", "dni", "dni_no_rule")}
     sweep = 0.0
     for b, st, *_ in p.sweep.points:
         sweep += train(c[f"sweep {b}"], st, 40) + train(c[f"sweep separate {b}"], st, 40)
+    e = p.early
     return {
-        "pre-training": c["pretrain"][0] * p.pretrain.schedule.n_steps * 2 + c["pretrain"][1],
+        "pre-training": more["frozen"] * (c["pretrain"][0] * p.pretrain.schedule.n_steps * 2 + c["pretrain"][1]),
         "learning rates": (train(c["frozen pilots"], pilot, evals) + train(c["separate pilots"], pilot, evals)
                            + 2 * c["dni pilots"][0] * pilot * n_tasks),
-        "training": (train(c["frozen"], s, evals) + train(c["separate"], s, evals)
-                     + 2 * c["dni"][0] * s * n_tasks),
+        "training": (more["frozen"] * train(c["frozen"], s, evals) + more["separate"] * train(c["separate"], s, evals)
+                     + (more["dni"] + more["dni_no_rule"]) * c["dni"][0] * s * n_tasks),
         "schedule sweep": sweep,
-        "perturbations": 6 * len(methods.names()) * n_seeds * c["perturb"],  # one sweep per kind, method, seed
+        "early learning": (more["frozen"] * train(c["frozen"], e.steps, e.steps // e.val_every)
+                           + more["separate"] * train(c["separate"], e.steps, e.steps // e.val_every)) if e.steps else 0.0,
+        "perturbations": 6 * c["perturb"] * sum(len(p.perturb_seeds_for(methods.get(m).family))
+                                                for m in methods.names()),  # one sweep per kind, method, seed
         "generalisation": n_seeds * (c["pretrain folds"][0] * p.pretrain.schedule.n_steps * 2 + c["pretrain folds"][1]
                                      + train(c["fold heads"], s, evals)),  # the 4 variants of a seed together
     }

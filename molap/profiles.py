@@ -167,7 +167,7 @@ STANDARD = replace(
     training=TaskTraining(batch=16, schedule=Schedule(1e-2, 10, 1000, 1.5), n_val=500, val_every=250, clip=1.0),
     evaluation=Evaluation(n_test=1000),
     dni=DNIConfig(n_cov=1000),
-    perturb=PerturbSetup(n_draws=10, n_trials=500, levels=fine_levels("m1", "silence", "noise", "m2", "global")),
+    perturb=PerturbSetup(n_draws=10, n_trials=500, levels=fine_levels()),
     sweep=SweepSetup(points=((16, 10000), (32, 10000), (64, 5000), (200, 2000), (32, 10000, 1.0)), seeds=(0, 1)),
     early=EarlySetup(3000, 50),
 )
@@ -176,8 +176,10 @@ pre-training; heads and networks at batch 16 for 10 x 1000 steps (lr / 1.5 per b
 every 250 steps: the point of the schedule sweep with the most (seed, task) pairs at criterion,
 and the cheapest), each task network's gradient clipped to norm 1 before Adam (unclipped, the
 recipe left some frozen-module (seed, task) pairs of the five seeds on the constant-output
-plateau, heads that had started to learn and fell back; the sweep itself is unclipped), 1000 test trials, 10 draws x 500 trials per perturbation level, 5 seeds; the
-schedule sweep behind that recipe (:mod:`molap.pipeline.curves`)."""
+plateau, heads that had started to learn and fell back; the sweep itself is unclipped), 1000 test
+trials, 10 draws x 500 trials per perturbation level on the fine grids (:func:`fine_levels`); 20
+seeds for the frozen-module family, 5 for the others; the early-learning stage; the schedule sweep
+behind that recipe (:mod:`molap.pipeline.curves`)."""
 
 QUICK = Profile(
     name="quick",

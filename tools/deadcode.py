@@ -21,7 +21,9 @@ CODE = ("molap", "tests", "benchmarks", "tools", "checks")  # tools/vulture_allo
 def book_code(folder: Path) -> list[Path]:
     """Each chapter's code cells as one Python file in ``folder``."""
     out = []
-    for md in sorted((ROOT / "book").glob("*.md")):  # every page with code cells
+    for md in sorted((ROOT / "book").glob("*.md")):
+        if "```{code-cell}" not in md.read_text():
+            continue  # a plain page (its fenced blocks are shell lines, not the package's users)
         nb = jupytext.read(md)
         src = "\n\n".join(c.source for c in nb.cells if c.cell_type == "code")
         lines = [line for line in src.splitlines() if not line.lstrip().startswith(("%", "!"))]  # magics
