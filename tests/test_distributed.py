@@ -9,7 +9,7 @@ from molap.errors import MolapError
 from molap.profiles import PROFILES
 from molap.run import distributed as D
 from molap.run import graph as G
-from molap.run.reproduce import reproduce
+from molap.run.reproduce import reproduce, seed_label
 
 pytest.importorskip("distributed")  # the extra molap[cluster] (./dev.sh installs every extra)
 
@@ -41,10 +41,15 @@ def test_every_item_has_its_inputs_before_it(profile):
     for i, it in enumerate(items):
         assert set(it.deps) <= set(keys[:i]), it.key
     by = {it.key: it.deps for it in items}
-    seeds = ", ".join(map(str, PROFILES[profile].seeds))
-    assert by[f"pre-training: molap and pca, seeds {seeds}"] == ("primitives: cca", "primitives: pca")
-    assert by[f"perturbations: dni m1, seeds {seeds}"] == (f"training: dni, seeds {seeds}",)
-    assert by[f"generalisation: l2o cca, seeds {seeds}"] == ("primitives: l2o cca folds",
+    p = PROFILES[profile]
+    seeds = seed_label(p.seeds)
+    frozen = seed_label(p.seeds_for("frozen"))
+    assert by[f"pre-training: molap and pca, {frozen}"] == ("primitives: cca", "primitives: pca")
+    assert by[f"perturbations: dni m1, {seed_label(p.perturb_seeds_for('dni'))}"] == (
+        f"training: dni, {seed_label(p.seeds_for('dni'))}",)
+    assert by[f"perturbations: pca m1, {seed_label(p.perturb_seeds_for('frozen'))}"] == (
+        f"training: molap, random, pca, {frozen}",)
+    assert by[f"generalisation: l2o cca, {seeds}"] == ("primitives: l2o cca folds",
                                                             "learning rates: molap, random, pca")
 
 
