@@ -9,7 +9,7 @@ a stage that uses a seed names it in its own key. ``MOLAP_PROFILE`` picks the bo
 
 Profiles: ``tiny`` (smoke tests: every stage runs, nothing is learned), ``quick`` (CI, a laptop),
 ``standard`` (the converged book on a CPU: the paper's networks, heads at batch 16 for 10,000
-steps, 5 seeds), ``paper`` (the paper's sizes: CCA on 2000 aligned trials per task, batch 200, the full schedules,
+steps, 5 to 20 seeds per method family), ``paper`` (the paper's sizes: CCA on 2000 aligned trials per task, batch 200, the full schedules,
 2000-trial test sets, 5 seeds). ``tiny`` is ``quick`` shrunk with :func:`dataclasses.replace`.
 """
 
@@ -163,8 +163,8 @@ PAPER = Profile(name="paper", seeds=(0, 1, 2, 3, 4))
 STANDARD = replace(
     PAPER,
     name="standard",
-    family_seeds=(("frozen", tuple(range(20))),),
-    perturb_seeds=(("frozen", tuple(range(10))),),
+    family_seeds=(("frozen", tuple(range(20))), ("separate", tuple(range(10)))),
+    perturb_seeds=(("frozen", tuple(range(10))), ("separate", tuple(range(10)))),
     training=TaskTraining(batch=16, schedule=Schedule(1e-2, 10, 1000, 1.5), n_val=500, val_every=250, clip=1.0),
     evaluation=Evaluation(n_test=1000),
     dni=DNIConfig(n_cov=1000),
@@ -179,7 +179,7 @@ and the cheapest), each task network's gradient clipped to norm 1 before Adam (u
 recipe left some frozen-module (seed, task) pairs of the five seeds on the constant-output
 plateau, heads that had started to learn and fell back; the sweep itself is unclipped), 1000 test
 trials, 10 draws x 500 trials per perturbation level on the fine grids (:func:`fine_levels`); 20
-seeds for the frozen-module family, 5 for the others; the early-learning stage; the schedule sweep
+seeds for the frozen-module family, 10 for separate networks, 5 for DNI; the early-learning stage; the schedule sweep
 behind that recipe (:mod:`molap.pipeline.curves`)."""
 
 QUICK = Profile(
