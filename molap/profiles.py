@@ -164,7 +164,7 @@ STANDARD = replace(
     PAPER,
     name="standard",
     family_seeds=(("frozen", tuple(range(20))), ("separate", tuple(range(10)))),
-    perturb_seeds=(("frozen", tuple(range(10))), ("separate", tuple(range(10)))),
+    perturb_seeds=(("frozen", tuple(range(15))), ("separate", tuple(range(10)))),
     training=TaskTraining(batch=16, schedule=Schedule(1e-2, 10, 1000, 1.5), n_val=500, val_every=250, clip=1.0),
     evaluation=Evaluation(n_test=1000),
     dni=DNIConfig(n_cov=1000),

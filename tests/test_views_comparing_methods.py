@@ -53,8 +53,11 @@ def test_pairs_summary_forgetting_and_speed():
     curve = np.zeros((2, len(TASK_NAMES), 5))
     curve[:, :, 2] = [[40.0], [80.0]]
     assert C.speed_threshold([_run("molap", 0, 0.0, curve=curve)]) == pytest.approx(72.0)
-    steps = C.steps_rows({"molap": [_run("molap", 0, 0.0, curve=curve)]}, 50.0, names=("molap",))
-    assert steps == [{"method": "molap", "seed 0": 200.0}]
+    never = np.zeros_like(curve)
+    steps = C.steps_rows({"molap": [_run("molap", 0, 0.0, curve=curve), _run("molap", 3, 0.0, curve=never)],
+                          "pca": [_run("pca", 0, 0.0, curve=curve)]}, 50.0)
+    assert steps[0] == {"method": "molap", "seeds": 2, "median": 200.0, "fastest": 200.0, "slowest": 200.0, "never": 1}
+    assert steps[1]["seeds"] == 1 and steps[1]["never"] == 0
 
 
 def test_comparison_check_fails_loudly():

@@ -160,16 +160,25 @@ def speed_threshold(runs: Sequence[TrainedRun], fraction: float = 0.9) -> float:
 
 
 def steps_rows(results: Mapping[str, Sequence[TrainedRun]], threshold: float, names=None) -> list[dict]:
-    """Per method and seed, the first validation step at which the task mean reaches ``threshold``."""
-    return [dict(method=m, **{f"seed {r.seed}": compare.steps_to(r, threshold) for r in results[m]})
-            for m in names or with_curves(results)]
+    """Per method, over its seeds, the first validation step at which the task mean reaches
+    ``threshold``: the median, the fastest and slowest seed (of those that reached it), and how
+    many seeds never did. Methods may have different seeds."""
+    rows = []
+    for m in names or with_curves(results):
+        steps = np.array([compare.steps_to(r, threshold) for r in results[m]], float)
+        ok = steps[np.isfinite(steps)]
+        rows.append({"method": m, "seeds": len(steps), "median": float(np.median(ok)) if len(ok) else float("nan"),
+                     "fastest": float(ok.min()) if len(ok) else float("nan"),
+                     "slowest": float(ok.max()) if len(ok) else float("nan"), "never": int(len(steps) - len(ok))})
+    return rows
 
 
 def show_steps_to(c: Comparison) -> None:
     """Steps to reach 90% of MoLaP's best validation score, per method and seed."""
     thr = speed_threshold(c.results["molap"])
     show_table(steps_rows(c.results, thr), digits=0)
-    print(f"steps to reach {thr:.1f}% (90% of MoLaP's best validation score); nan: never")
+    print(f"steps to reach {thr:.1f}% (90% of MoLaP's best validation score), over each method's seeds; "
+          "never: seeds that did not reach it")
 
 
 def criterion_rows(results: Mapping[str, Sequence[TrainedRun]], names=None) -> list[dict]:
@@ -193,7 +202,7 @@ def show_criterion(c: Comparison) -> None:
     """Steps to criterion per task (:func:`criterion_rows`), with what the cells mean."""
     show_table(criterion_rows(c.results))
     print(f"validation step at which a task's decision units first reach {compare.CRITERION:g}% and beat the "
-          f"trivial policy: mean over the seeds that did (how many of {len(c.profile.seeds)}); "
+          f"trivial policy: mean over the seeds that did (how many of the method's seeds); "
           f"one step is {c.profile.training.batch} trials per task")
 
 
