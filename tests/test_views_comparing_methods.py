@@ -12,6 +12,7 @@ from molap.tasks import TASK_NAMES, sample_corpus, task_table
 from molap.views import comparing_methods as C
 from molap.views import paper_scale as S
 from molap.views import task_corpus as V
+from molap.views.forgetting import forgetting_rows
 from molap.views.tables import lr_rows
 
 
@@ -48,7 +49,7 @@ def test_pairs_summary_forgetting_and_speed():
     assert C.pair_rows(pairs)[0]["diffs"] == "+10.0, +15.0" and pairs["molap - random"]["mean"] == 12.5
     assert C.pair_task_rows(pairs, rows)[8] == {"label": "T9", "molap - random": 12.5}
     dni = [_run("dni", 0, 20.0, own=80.0), _run("dni", 1, 30.0, own=90.0)]
-    assert C.forgetting_rows(dni)[0] == {"label": "T1", "task": TASK_NAMES[0], "own": 85.0, "final": 25.0,
+    assert forgetting_rows(dni)[0] == {"label": "T1", "task": TASK_NAMES[0], "own": 85.0, "final": 25.0,
                                          "drop": 60.0}
     curve = np.zeros((2, len(TASK_NAMES), 5))
     curve[:, :, 2] = [[40.0], [80.0]]

@@ -1,5 +1,5 @@
 """Comparing the methods (book chapter 05): learning rates, accuracy tables, paired differences,
-learning speed, DNI's forgetting, the paper's Fig 2D-E and the per-task summary.
+learning speed, the paper's Fig 2D-E and the per-task summary.
 
 :func:`compare_methods` loads every method's trained runs of a profile (cached) and the tables
 built from them (:class:`Comparison`); the ``show_*`` functions display tables, the ``plot_*``
@@ -204,41 +204,6 @@ def show_criterion(c: Comparison) -> None:
     print(f"validation step at which a task's decision units first reach {compare.CRITERION:g}% and beat the "
           f"trivial policy: mean over the seeds that did (how many of the method's seeds); "
           f"one step is {c.profile.training.batch} trials per task")
-
-
-def forgetting_rows(runs: Sequence[TrainedRun]) -> list[dict]:
-    """Per task, a sequential method's decision-unit accuracy right after its own training and
-    after the whole sequence (means over seeds), and the drop."""
-    own = compare.scores_array([r._replace(test=r.after_own) for r in runs], "decision").mean(0)
-    final = compare.scores_array(runs, "decision").mean(0)
-    return [dict(label=f"T{i + 1}", task=t, own=own[i], final=final[i], drop=own[i] - final[i])
-            for i, t in enumerate(TASK_NAMES)]
-
-
-def forgetting_lines(c: Comparison) -> list[str]:
-    """Per sequential method: on how many tasks the decision units reach criterion right after the
-    task's own training and after the whole sequence (means over seeds), and the mean drop."""
-    out = []
-    for m, runs in c.results.items():
-        if runs[0].after_own is None:
-            continue
-        rows = forgetting_rows(runs)
-        own = sum(r["own"] >= compare.CRITERION for r in rows)
-        final = sum(r["final"] >= compare.CRITERION for r in rows)
-        out.append(f"{m}: {own} of {len(rows)} tasks at {compare.CRITERION:g}% or more right after their own "
-                   f"training, {final} after all {len(rows)}; {np.mean([r['drop'] for r in rows]):.1f} points "
-                   f"forgotten on average ({len(runs)} seeds)")
-    return out
-
-
-def show_forgetting(c: Comparison, method: str | None = None) -> None:
-    """:func:`forgetting_rows` of a method that trains tasks in sequence (default: every such
-    method, each under a line naming it)."""
-    seq = [method] if method else [m for m, runs in c.results.items() if runs[0].after_own is not None]
-    for m in seq:
-        print(f"{m}: {methods.get(m).summary}")
-        show_table(forgetting_rows(c.results[m]),
-                   headers=["", "task", "after its own training", "after all nine", "forgotten (points)"])
 
 
 def task_outputs(run: TrainedRun, task_index: int, x) -> tuple[np.ndarray, np.ndarray]:
