@@ -136,14 +136,16 @@ class Profile:
 
     def seeds_for(self, family: str) -> tuple[int, ...]:
         """The seeds a method family is trained and compared on: its own list in
-        :attr:`family_seeds` ((family, seeds), ...), else :attr:`seeds`. Generalisation folds and
-        the schedule sweep use :attr:`seeds` (and its own list)."""
+        :attr:`family_seeds` ((family, seeds), ...), else :attr:`seeds`. Perturbation sweeps run on
+        these too (unless :attr:`perturb_seeds` says otherwise); generalisation folds and the
+        schedule sweep use :attr:`seeds` (and its own list)."""
         return dict(self.family_seeds).get(family, self.seeds)
 
     def perturb_seeds_for(self, family: str) -> tuple[int, ...]:
         """The seeds a method family's perturbation sweeps run on: its own list in
-        :attr:`perturb_seeds` ((family, seeds), ...), else :attr:`seeds`; each is a trained seed."""
-        return dict(self.perturb_seeds).get(family, self.seeds)
+        :attr:`perturb_seeds` ((family, seeds), ...), else every seed it is trained on
+        (:meth:`seeds_for`); each is a trained seed."""
+        return dict(self.perturb_seeds).get(family, self.seeds_for(family))
 
     def __post_init__(self):
         for family, seeds in self.perturb_seeds:
@@ -164,7 +166,6 @@ STANDARD = replace(
     PAPER,
     name="standard",
     family_seeds=(("frozen", tuple(range(20))), ("separate", tuple(range(10)))),
-    perturb_seeds=(("frozen", tuple(range(15))), ("separate", tuple(range(10)))),
     training=TaskTraining(batch=16, schedule=Schedule(1e-2, 10, 1000, 1.5), n_val=500, val_every=250, clip=1.0),
     evaluation=Evaluation(n_test=1000),
     dni=DNIConfig(n_cov=1000),

@@ -120,6 +120,7 @@ def test_perturbation_seeds_are_trained_seeds_and_in_no_key():
 
     p = replace(TINY, family_seeds=(("frozen", (0, 1, 2, 3)),), perturb_seeds=(("frozen", (0, 1, 2)),))
     assert p.perturb_seeds_for("frozen") == (0, 1, 2) and p.perturb_seeds_for("separate") == TINY.seeds
+    assert replace(p, perturb_seeds=()).perturb_seeds_for("frozen") == (0, 1, 2, 3)  # default: every trained seed
     assert P.perturb_seeds_of(p, "pca") == (0, 1, 2) and P.perturb_seeds_of(p, "dni") == TINY.seeds
     assert stage_keys(p) == BASE
     with pytest.raises(MolapError, match=r"perturbation seeds \[7\] of family 'frozen'"):
